@@ -1,0 +1,104 @@
+"""create_app(settings) -> the ASGI application: API, pages, health checks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from sqlalchemy import text
+
+from closeloop import __version__
+from closeloop.api.middleware import BodySizeLimit
+from closeloop.api.problems import install_problem_handlers
+from closeloop.api.v1 import router as api_v1_router
+from closeloop.config import Settings
+from closeloop.db.session import create_database_engine, create_session_factory
+from closeloop.kit.clock import Clock, SystemClock
+from closeloop.wiring import build_event_bus
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None, engine: Any = None) -> FastAPI:
+    database = engine or create_database_engine(settings.resolved_database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if engine is None:
+            database.dispose()
+
+    app = FastAPI(
+        title="closeloop",
+        version=__version__,
+        summary="Help desk API: tickets, customers, agents, teams.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = database
+    app.state.session_factory = create_session_factory(database)
+    app.state.clock = clock or SystemClock()
+    app.state.bus = build_event_bus()
+    install_problem_handlers(app)
+    app.add_middleware(
+        BodySizeLimit,
+        json_limit=settings.max_request_bytes,
+        upload_limit=settings.max_attachment_bytes,
+    )
+    app.include_router(api_v1_router, prefix=API_PREFIX)
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=f"{API_PREFIX}/openapi.json",
+            title="closeloop API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> JSONResponse:
+        """Alive: the process answers."""
+        return JSONResponse({"status": "ok"})
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz(request: Request) -> JSONResponse:
+        """Ready: the database answers and is migrated."""
+        try:
+            with request.app.state.engine.connect() as connection:
+                revision = connection.execute(
+                    text("SELECT version_num FROM alembic_version")
+                ).scalar()
+        except Exception:
+            return JSONResponse(
+                {"status": "unavailable", "database": "unreachable"}, status_code=503
+            )
+        if revision is None:
+            return JSONResponse(
+                {"status": "unavailable", "database": "not migrated"}, status_code=503
+            )
+        return JSONResponse({"status": "ok", "database": "ok", "revision": revision})
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/api/docs")
+
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The factory `closeloop serve` hands to uvicorn (one per worker process)."""
+    from closeloop.config import load_settings
+    from closeloop.kit.logging import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    return create_app(settings)

@@ -1,0 +1,90 @@
+"""Server settings: the only module that reads the environment.
+
+Every setting is ``CLOSELOOP_<NAME>`` in the environment or in an optional ``.env`` file.
+Organisation policy (business hours, SLA policies, routing rules) lives in the database instead.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "secret", "closeloop", ""})
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CLOSELOOP_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    environment: Literal["development", "test", "production"] = Field(
+        "development", description="Production refuses placeholder secrets."
+    )
+    database_url: str = Field(
+        "", description="SQLAlchemy URL. Empty means a SQLite file under the data directory."
+    )
+    secret_key: SecretStr = Field(
+        SecretStr(""),
+        description="Signs sessions and encrypts stored credentials. Generated on first run.",
+    )
+    host: str = Field("127.0.0.1", description="Address `closeloop serve` listens on.")
+    port: int = Field(8000, description="Port `closeloop serve` listens on.")
+    data_dir: Path = Field(Path("var"), description="Attachments, the SQLite file, the secret key.")
+    redis_url: str | None = Field(None, description="Redis for pub/sub across web processes.")
+    default_locale: Literal["zh_CN", "en"] = Field("zh_CN", description="Locale for new users.")
+    default_time_zone: str = Field("Asia/Shanghai", description="Time zone for new users.")
+    max_attachment_bytes: int = Field(
+        20 * 1024 * 1024, description="Largest attachment accepted, in bytes."
+    )
+    max_request_bytes: int = Field(
+        1024 * 1024, description="Largest JSON request body accepted, in bytes."
+    )
+    blocked_attachment_extensions: tuple[str, ...] = Field(
+        (".exe", ".bat", ".cmd", ".com", ".scr", ".msi", ".vbs", ".js", ".jar", ".ps1", ".sh"),
+        description="File name endings refused as attachments.",
+    )
+    web_workers: int = Field(1, description="uvicorn worker processes for `closeloop serve`.")
+    log_level: str = Field("INFO", description="Logging level.")
+    log_json: bool = Field(False, description="Log JSON lines instead of console text.")
+    session_days: int = Field(14, description="Lifetime of a remembered login session, in days.")
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'closeloop.sqlite3'}"
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.data_dir / "attachments"
+
+    def with_secret(self) -> Settings:
+        """Return settings whose secret key is set, generating and storing one on first run."""
+        if self.secret_key.get_secret_value():
+            if (
+                self.environment == "production"
+                and self.secret_key.get_secret_value().lower() in PLACEHOLDER_SECRETS
+            ):
+                raise ValueError("CLOSELOOP_SECRET_KEY is a placeholder; set a real secret")
+            return self
+        if self.environment == "production":
+            raise ValueError("CLOSELOOP_SECRET_KEY must be set in production")
+        key_file = self.data_dir / "secret_key"
+        if not key_file.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(secrets.token_urlsafe(48))
+            key_file.chmod(0o600)
+        return self.model_copy(update={"secret_key": SecretStr(key_file.read_text().strip())})
+
+
+def load_settings() -> Settings:
+    return Settings().with_secret()

@@ -1,0 +1,1 @@
+"""Persistence plumbing: declarative base, engines, the unit of work, migrations."""

@@ -1,0 +1,11 @@
+"""Imports every feature's models so Alembic and the mapper see one metadata."""
+
+from closeloop.accounts import models as accounts_models
+from closeloop.audit import models as audit_models
+from closeloop.db.base import Base
+from closeloop.idempotency import models as idempotency_models
+from closeloop.tickets import models as tickets_models
+
+metadata = Base.metadata
+
+__all__ = ["accounts_models", "audit_models", "idempotency_models", "metadata", "tickets_models"]

@@ -1,0 +1,132 @@
+"""Engines, sessions and the unit of work.
+
+The unit of work owns the transaction: services receive it, change things through its session
+and publish events into it; only the delivery layer (a request handler, a job runner, a CLI
+command) calls :meth:`UnitOfWork.commit`. Events and after-commit callbacks run only after a
+successful commit, so nobody reacts to a change that was rolled back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
+
+from closeloop.kit.clock import Clock, SystemClock
+from closeloop.kit.events import EventBus
+
+
+def create_database_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            from pathlib import Path
+
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            parsed,
+            echo=echo,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            poolclass=NullPool if database in (None, "", ":memory:") else None,
+        )
+        _configure_sqlite(engine)
+        return engine
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return create_engine(
+        parsed, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+    )
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL, foreign keys, and SQLAlchemy's recipe so BEGIN/SAVEPOINT behave as documented."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite's implicit transaction handling is switched off; SQLAlchemy emits BEGIN below.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode survives a killed process; only an OS crash can lose the last commit.
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+
+
+class UnitOfWork:
+    """One business transaction: a session, the events it raised, what to do after commit."""
+
+    def __init__(
+        self,
+        session_factory: Callable[[], Session],
+        *,
+        bus: EventBus | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self._session_factory = session_factory
+        self.bus = bus or EventBus()
+        self.clock: Clock = clock or SystemClock()
+        self._events: list[object] = []
+        self._after_commit: list[Callable[[], None]] = []
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = self._session_factory()
+        return self._session
+
+    def publish(self, event_object: object) -> None:
+        self._events.append(event_object)
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        self._after_commit.append(callback)
+
+    def commit(self) -> None:
+        self.session.commit()
+        events, self._events = self._events, []
+        callbacks, self._after_commit = self._after_commit, []
+        for event_object in events:
+            self.bus.publish(event_object)
+        for callback in callbacks:
+            callback()
+
+    def rollback(self) -> None:
+        self._events.clear()
+        self._after_commit.clear()
+        if self._session is not None:
+            self._session.rollback()
+            self._session.info.clear()
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def __enter__(self) -> UnitOfWork:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.rollback()
+        self.close()

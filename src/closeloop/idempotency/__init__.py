@@ -1,0 +1,1 @@
+"""Remembered results of POST requests carrying an ``Idempotency-Key``."""

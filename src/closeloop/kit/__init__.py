@@ -1,0 +1,1 @@
+"""Business-free helpers. Nothing in here imports a closeloop feature."""

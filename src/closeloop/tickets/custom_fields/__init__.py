@@ -1,0 +1,1 @@
+"""Custom fields: definitions per organisation and the values a ticket carries."""

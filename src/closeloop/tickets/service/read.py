@@ -1,0 +1,34 @@
+"""Reading tickets: one, a page of a filtered list, a timeline."""
+
+from __future__ import annotations
+
+from closeloop.accounts.domain import Principal
+from closeloop.audit import service as audit
+from closeloop.audit.models import AuditEvent
+from closeloop.db.session import UnitOfWork
+from closeloop.kit.pagination import Page, encode_cursor
+from closeloop.tickets import permissions, repository
+from closeloop.tickets.models import Ticket
+from closeloop.tickets.repository import TicketQuery
+from closeloop.tickets.service._common import ENTITY, load_visible
+
+
+def get_ticket(uow: UnitOfWork, *, ticket_id: int, actor: Principal) -> Ticket:
+    return load_visible(uow, ticket_id, actor)
+
+
+def list_tickets(uow: UnitOfWork, *, query: TicketQuery, actor: Principal) -> Page[Ticket]:
+    tickets, more = repository.list_visible(uow.session, actor, query)
+    next_cursor = encode_cursor(repository.cursor_of(tickets[-1], query.sort)) if more else None
+    return Page(items=tickets, next_cursor=next_cursor)
+
+
+def timeline(uow: UnitOfWork, *, ticket_id: int, actor: Principal) -> list[AuditEvent]:
+    """Every recorded change of the ticket; customers see only the public ones."""
+    ticket = load_visible(uow, ticket_id, actor)
+    return audit.timeline(
+        uow,
+        entity_type=ENTITY,
+        entity_id=ticket.id,
+        public_only=not permissions.can_see_internal(actor),
+    )

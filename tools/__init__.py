@@ -1,0 +1,1 @@
+"""Developer tools that are not shipped with closeloop (custom lint rules, helpers)."""
