@@ -92,9 +92,14 @@ SupervisorPrincipal = Annotated[Principal, Depends(require_supervisor)]
 
 def via(request: Request) -> str:
     """How a change came in, for the audit trail: ``api:PATCH /api/v1/tickets/{ticket_id}``."""
-    route = request.scope.get("route")
-    path = getattr(route, "path", request.url.path)
-    return f"api:{request.method} {path}"
+    route_path: str | None = getattr(request.scope.get("route"), "path", None)
+    if route_path is None:
+        return f"api:{request.method} {request.url.path}"
+    # Routes of included routers know only their own part of the template: the rest of the
+    # requested path is the (parameter-free) prefix they were mounted under.
+    depth = route_path.count("/")
+    prefix = "/".join(request.url.path.split("/")[: request.url.path.count("/") - depth + 1])
+    return f"api:{request.method} {prefix}{route_path}"
 
 
 Via = Annotated[str, Depends(via)]
