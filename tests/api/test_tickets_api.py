@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, func, select
+from tests.builders import bearer, make_agent, make_customer, make_team, make_ticket
 
 from closeloop.accounts.domain import Role
 from closeloop.accounts.models import Agent, Customer, Team
@@ -16,7 +17,6 @@ from closeloop.audit.models import AuditEvent
 from closeloop.db.session import UnitOfWork
 from closeloop.kit.clock import FrozenClock
 from closeloop.tickets.models import Ticket
-from tests.builders import bearer, make_agent, make_customer, make_team, make_ticket
 
 PROBLEM = "application/problem+json"
 

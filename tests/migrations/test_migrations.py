@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import make_url
+from tests.conftest import POSTGRES_URL
 
 from closeloop.db import migrate
 from closeloop.db.session import create_database_engine
-from tests.conftest import POSTGRES_URL
 
 SCRATCH_DATABASE = "closeloop_migrations"
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from tests.builders import make_customer, make_ticket
 
 from closeloop.accounts.domain import SYSTEM
 from closeloop.audit import service as audit
 from closeloop.db.session import UnitOfWork
 from closeloop.tickets import service as tickets
 from closeloop.tickets.domain import TicketStatus
-from tests.builders import make_customer, make_ticket
 
 
 def test_each_change_appends_chained_rows_that_verify(uow: UnitOfWork) -> None:
@@ -27,7 +29,7 @@ def test_each_change_appends_chained_rows_that_verify(uow: UnitOfWork) -> None:
     )
     events = audit.timeline(uow, entity_type="ticket", entity_id=ticket.id)
     assert [e.sequence for e in events] == list(range(1, len(events) + 1))
-    assert all(e.previous_hash == p.hash for p, e in zip(events, events[1:], strict=False))
+    assert all(e.previous_hash == p.hash for p, e in itertools.pairwise(events))
     assert events[-1].field == "status"
     assert (events[-1].old_value, events[-1].new_value) == ("new", "resolved")
     assert audit.verify(uow, entity_type="ticket") == {}
