@@ -122,6 +122,7 @@ def app(
 ) -> FastAPI:
     application = create_app(settings, clock=clock, engine=engine)
     application.state.session_factory = session_factory
+    application.state.read_session_factory = session_factory
     application.state.bus = bus
     return application
 

@@ -44,6 +44,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Any = 
     app.state.settings = settings
     app.state.engine = database
     app.state.session_factory = create_session_factory(database)
+    app.state.read_session_factory = create_session_factory(database, read_only=True)
     app.state.clock = clock or SystemClock()
     app.state.bus = build_event_bus()
     install_problem_handlers(app)

@@ -257,7 +257,8 @@ def principal_for_token(uow: UnitOfWork, secret: str) -> Principal | None:
         return None
     if token.expires_at is not None and token.expires_at <= now:
         return None
-    if token.last_used_at is None or now - token.last_used_at > _LAST_USED_RESOLUTION:
+    stale = token.last_used_at is None or now - token.last_used_at > _LAST_USED_RESOLUTION
+    if stale and not uow.read_only:
         token.last_used_at = now
     if token.agent_id is not None:
         return principal_for_agent_id(uow, token.agent_id)
@@ -315,7 +316,7 @@ def principal_for_login_session(uow: UnitOfWork, cookie: str) -> tuple[Principal
     now = uow.clock.now()
     if login is None or login.expires_at <= now:
         return None
-    if now - login.last_seen_at > _LAST_USED_RESOLUTION:
+    if now - login.last_seen_at > _LAST_USED_RESOLUTION and not uow.read_only:
         login.last_seen_at = now
     if login.agent_id is not None:
         principal = principal_for_agent_id(uow, login.agent_id)

@@ -30,9 +30,17 @@ def get_settings(request: Request) -> Settings:
 
 
 def unit_of_work(request: Request) -> Iterator[UnitOfWork]:
-    """One unit of work per request; the handler commits, anything uncommitted is rolled back."""
+    """One unit of work per request; the handler commits, anything uncommitted is rolled back.
+
+    Safe methods get a read-only unit of work, which on SQLite never waits for the write lock.
+    """
+    read_only = request.method in _SAFE_METHODS
+    state = request.app.state
     uow = UnitOfWork(
-        request.app.state.session_factory, bus=request.app.state.bus, clock=request.app.state.clock
+        state.read_session_factory if read_only else state.session_factory,
+        bus=state.bus,
+        clock=state.clock,
+        read_only=read_only,
     )
     with uow:
         yield uow

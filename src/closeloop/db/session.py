@@ -61,12 +61,22 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A writer takes the write lock up front (IMMEDIATE), so two writers queue on the busy
+        # timeout instead of failing when a read transaction tries to become a write one.
+        # Readers begin DEFERRED: in WAL mode they never wait for a writer.
+        if connection.get_execution_options().get(READ_ONLY_OPTION):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+READ_ONLY_OPTION = "closeloop_read_only"
+
+
+def create_session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
+    """Sessions on ``engine``; ``read_only`` ones begin without taking SQLite's write lock."""
+    bind = engine.execution_options(**{READ_ONLY_OPTION: True}) if read_only else engine
+    return sessionmaker(bind=bind, expire_on_commit=False, autoflush=True)
 
 
 class UnitOfWork:
@@ -78,8 +88,11 @@ class UnitOfWork:
         *,
         bus: EventBus | None = None,
         clock: Clock | None = None,
+        read_only: bool = False,
     ) -> None:
         self._session_factory = session_factory
+        # Reads must not write (e.g. "last used" stamps): on SQLite that would need the lock.
+        self.read_only = read_only
         self.bus = bus or EventBus()
         self.clock: Clock = clock or SystemClock()
         self._events: list[object] = []
