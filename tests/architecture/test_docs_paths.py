@@ -15,7 +15,7 @@ INLINE_CODE = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
 FENCE = re.compile(r"^\s*(```|~~~)")
 PATH_SUFFIXES = (".py", ".md", ".toml", ".ini", ".cfg")
 NOT_PATH_PREFIXES = ("http", "-", "$", "/api/", "/healthz", "/readyz")
-NOT_PATH_CHARACTERS = ("<", "*", "{")
+NOT_PATH_MARKERS = ("<", "*", "{", "://")  # "://": a URL of any scheme (postgresql://...)
 LINE_SUFFIX = re.compile(r"(#.*|:\d+(-\d+)?)$")  # file.py:12, file.md#anchor
 
 
@@ -29,7 +29,7 @@ def looks_like_path(token: str) -> bool:
     return (
         not any(character.isspace() for character in token)
         and not token.startswith(NOT_PATH_PREFIXES)
-        and not any(character in token for character in NOT_PATH_CHARACTERS)
+        and not any(marker in token for marker in NOT_PATH_MARKERS)
         and ("/" in token or token.endswith(PATH_SUFFIXES))
     )
 
@@ -70,7 +70,7 @@ def test_the_path_finder_recognises_paths_and_skips_the_rest() -> None:
             "See `src/closeloop/kit/clock.py`, `pyproject.toml` and `docs/adr/`.",
             "Not paths: `make check`, `closeloop.tickets`, `https://example.org/a`, `--help`,",
             "`$HOME/x`, `/api/v1/tickets`, `/healthz`, `tests/unit/<feature>/`, `docs/*.md`,",
-            "`/tickets/{id}`, ``double `tick` code``.",
+            "`/tickets/{id}`, ``double `tick` code``, `redis://localhost:6379/0`, `sqlite:///x.db`.",
             "```",
             "`inside/a/fence.py`",
             "```",

@@ -18,6 +18,8 @@ from closeloop.audit.models import AuditEvent
 from closeloop.db.session import UnitOfWork
 
 _HEADS_KEY = "audit_chain_heads"
+# The public name of a stored audit row for other features (the model module is private).
+AuditRecord = AuditEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +106,7 @@ def record(
 
 def timeline(
     uow: UnitOfWork, *, entity_type: str, entity_id: int, public_only: bool = False
-) -> list[AuditEvent]:
+) -> list[AuditRecord]:
     return list(repository.events_for(uow.session, entity_type, entity_id, public_only=public_only))
 
 

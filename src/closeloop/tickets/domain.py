@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
 
 
 class TicketStatus(enum.StrEnum):
@@ -132,7 +135,7 @@ MAX_TAGS = 30
 
 def normalise_tag(tag: str) -> str:
     """Tags are lower case, without spaces; Chinese characters are kept as they are."""
-    return _TAG_ALLOWED.sub("-", tag.strip().lower()).strip("-")[:MAX_TAG_LENGTH]
+    return _TAG_ALLOWED.sub("-", tag.strip().lower()).strip("-")[:MAX_TAG_LENGTH].rstrip("-")
 
 
 def normalise_tags(tags: Iterable[str]) -> list[str]:
@@ -162,3 +165,31 @@ def follower_recipients(
     if message_kind.is_public:
         customers = sorted({c for c in customer_follower_ids if c != author_customer_id})
     return agents, customers
+
+
+SortKey = Literal["created_at", "updated_at", "priority", "id"]
+
+
+@dataclass(frozen=True, slots=True)
+class TicketQuery:
+    """What a ticket list asks for: filters, text, sort and the keyset position."""
+
+    statuses: Sequence[str] = ()
+    priorities: Sequence[str] = ()
+    types: Sequence[str] = ()
+    channels: Sequence[str] = ()
+    team_ids: Sequence[int] = ()
+    assignee_ids: Sequence[int] = ()
+    unassigned: bool = False
+    requester_ids: Sequence[int] = ()
+    company_ids: Sequence[int] = ()
+    tags: Sequence[str] = ()
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    updated_from: datetime | None = None
+    updated_to: datetime | None = None
+    text: str = ""
+    sort: SortKey = "created_at"
+    descending: bool = True
+    after: dict[str, Any] | None = field(default=None)
+    limit: int = 25

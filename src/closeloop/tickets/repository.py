@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -32,6 +31,7 @@ from closeloop.accounts.domain import Principal
 from closeloop.kit.ids import parse_ticket_number
 from closeloop.kit.pagination import InvalidCursor
 from closeloop.kit.search_tokens import fts5_match_expression, query_terms, tsquery_expression
+from closeloop.tickets.domain import SortKey, TicketQuery
 from closeloop.tickets.models import (
     Attachment,
     CustomFieldDefinition,
@@ -45,31 +45,6 @@ from closeloop.tickets.models import (
 # Maintained by hand per dialect (see the initial migration):
 # FTS5 on SQLite, tsvector on PostgreSQL.
 ticket_search = table("ticket_search", column("rowid"), column("ticket_id"), column("document"))
-
-SortKey = Literal["created_at", "updated_at", "priority", "id"]
-
-
-@dataclass(frozen=True, slots=True)
-class TicketQuery:
-    statuses: Sequence[str] = ()
-    priorities: Sequence[str] = ()
-    types: Sequence[str] = ()
-    channels: Sequence[str] = ()
-    team_ids: Sequence[int] = ()
-    assignee_ids: Sequence[int] = ()
-    unassigned: bool = False
-    requester_ids: Sequence[int] = ()
-    company_ids: Sequence[int] = ()
-    tags: Sequence[str] = ()
-    created_from: datetime | None = None
-    created_to: datetime | None = None
-    updated_from: datetime | None = None
-    updated_to: datetime | None = None
-    text: str = ""
-    sort: SortKey = "created_at"
-    descending: bool = True
-    after: dict[str, Any] | None = field(default=None)
-    limit: int = 25
 
 
 def dialect_of(session: Session) -> str:

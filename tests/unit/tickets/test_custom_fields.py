@@ -20,7 +20,7 @@ from closeloop.tickets.custom_fields.domain import (
 SUMMARY = FieldSpec("summary", FieldType.text, is_required=True, label="Summary")
 AMOUNT = FieldSpec("amount", FieldType.number, is_required=False, label="Amount")
 DUE_ON = FieldSpec("due_on", FieldType.date, is_required=False, label="Due on")
-REGION = FieldSpec("region", FieldType.select, True, options=("华东", "华北", "south"))
+REGION = FieldSpec("region", FieldType.select, is_required=True, options=("华东", "华北", "south"))
 SPECS = (SUMMARY, AMOUNT, DUE_ON, REGION)
 VALID = {"summary": "Printer", "amount": 3, "due_on": "2025-02-28", "region": "华东"}
 

@@ -19,8 +19,7 @@ from closeloop.api.deps import (
 from closeloop.kit.errors import ValidationFailed
 from closeloop.kit.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, InvalidCursor, decode_cursor
 from closeloop.tickets import service as tickets
-from closeloop.tickets.domain import Channel, Priority, TicketStatus, TicketType
-from closeloop.tickets.repository import TicketQuery
+from closeloop.tickets.domain import Channel, Priority, TicketQuery, TicketStatus, TicketType
 from closeloop.tickets.schemas import (
     AssignmentCreate,
     MessageCreate,

@@ -114,9 +114,7 @@ def validate_definition(
             {
                 "field": "field_type",
                 "code": "unknown_field_type",
-                "message": "The field type must be one of: "
-                + ", ".join(member.value for member in FieldType)
-                + ".",
+                "message": f"The field type must be one of: {', '.join(FieldType)}.",
             }
         )
     elif field_type == FieldType.select:

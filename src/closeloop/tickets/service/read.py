@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from closeloop.accounts.domain import Principal
 from closeloop.audit import service as audit
-from closeloop.audit.models import AuditEvent
 from closeloop.db.session import UnitOfWork
 from closeloop.kit.pagination import Page, encode_cursor
 from closeloop.tickets import permissions, repository
+from closeloop.tickets.domain import TicketQuery
 from closeloop.tickets.models import Ticket
-from closeloop.tickets.repository import TicketQuery
 from closeloop.tickets.service._common import ENTITY, load_visible
 
 
@@ -23,7 +22,7 @@ def list_tickets(uow: UnitOfWork, *, query: TicketQuery, actor: Principal) -> Pa
     return Page(items=tickets, next_cursor=next_cursor)
 
 
-def timeline(uow: UnitOfWork, *, ticket_id: int, actor: Principal) -> list[AuditEvent]:
+def timeline(uow: UnitOfWork, *, ticket_id: int, actor: Principal) -> list[audit.AuditRecord]:
     """Every recorded change of the ticket; customers see only the public ones."""
     ticket = load_visible(uow, ticket_id, actor)
     return audit.timeline(
