@@ -112,6 +112,12 @@ class UnitOfWork:
         self._after_commit.append(callback)
 
     def commit(self) -> None:
+        # In-transaction handlers may publish further events; those are handled too.
+        handled = 0
+        while handled < len(self._events):
+            event_object = self._events[handled]
+            handled += 1
+            self.bus.handle_in_transaction(self, event_object)
         self.session.commit()
         events, self._events = self._events, []
         callbacks, self._after_commit = self._after_commit, []
