@@ -32,10 +32,30 @@ START = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
 
 
-def _reset_postgres(engine: Engine) -> None:
-    with engine.begin() as connection:
-        connection.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
-        connection.exec_driver_sql("CREATE SCHEMA public")
+# Each test session migrates its own schema, so several sessions (or engineers) can share one
+# PostgreSQL database without dropping each other's tables.
+POSTGRES_SCHEMA = f"test_{os.getpid()}"
+
+
+def _schema_url(url: str, schema: str) -> str:
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema}"
+
+
+def _create_postgres_schema() -> Engine:
+    admin = create_database_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f"DROP SCHEMA IF EXISTS {POSTGRES_SCHEMA} CASCADE")
+        connection.exec_driver_sql(f"CREATE SCHEMA {POSTGRES_SCHEMA}")
+    admin.dispose()
+    return create_database_engine(_schema_url(POSTGRES_URL, POSTGRES_SCHEMA))
+
+
+def _drop_postgres_schema() -> None:
+    admin = create_database_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f"DROP SCHEMA IF EXISTS {POSTGRES_SCHEMA} CASCADE")
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -44,13 +64,14 @@ def migrated_engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[
     sqlite_path = tmp_path_factory.mktemp("db") / "test.sqlite3"
     engines["sqlite"] = create_database_engine(f"sqlite:///{sqlite_path}")
     if POSTGRES_URL:
-        engines["postgresql"] = create_database_engine(POSTGRES_URL)
-        _reset_postgres(engines["postgresql"])
+        engines["postgresql"] = _create_postgres_schema()
     for engine in engines.values():
         migrate.upgrade(engine)
     yield engines
     for engine in engines.values():
         engine.dispose()
+    if POSTGRES_URL:
+        _drop_postgres_schema()
 
 
 @pytest.fixture(params=BACKENDS)

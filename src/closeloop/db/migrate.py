@@ -19,7 +19,9 @@ def alembic_config(engine: Engine | None = None) -> Config:
     )
     config.set_main_option("timezone", "UTC")
     if engine is not None:
-        config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+        # ConfigParser interpolates "%": escape it (URL-encoded options contain it).
+        url = engine.url.render_as_string(hide_password=False).replace("%", "%%")
+        config.set_main_option("sqlalchemy.url", url)
     return config
 
 
