@@ -7,10 +7,14 @@ from typing import Any
 
 from closeloop.accounts import service as accounts
 from closeloop.accounts.domain import SYSTEM, IdentityKind, Principal, Role
-from closeloop.accounts.models import Agent, Company, Customer, Team, TeamMembership
+from closeloop.accounts.models import Agent, Company, Customer, Skill, Team, TeamMembership
 from closeloop.db.session import UnitOfWork
 from closeloop.tickets import service as tickets
-from closeloop.tickets.models import Ticket
+from closeloop.tickets.custom_fields import service as custom_fields
+from closeloop.tickets.custom_fields.domain import FieldType
+from closeloop.tickets.custom_fields.schemas import CustomFieldCreate
+from closeloop.tickets.domain import TicketType
+from closeloop.tickets.models import CustomFieldDefinition, Ticket, TicketFollower
 from closeloop.tickets.schemas import TicketCreate
 
 _sequence = itertools.count(1)
@@ -116,3 +120,59 @@ def customer_principal(customer: Customer) -> Principal:
 def bearer(uow: UnitOfWork, email: str) -> dict[str, str]:
     _token, secret = accounts.create_api_token(uow, email=email, actor=SYSTEM, via="test")
     return {"Authorization": f"Bearer {secret}"}
+
+
+def make_custom_field(
+    uow: UnitOfWork,
+    *,
+    key: str,
+    field_type: FieldType = FieldType.text,
+    ticket_type: TicketType | None = None,
+    options: list[str] | None = None,
+    is_required: bool = False,
+    label_en: str | None = None,
+) -> CustomFieldDefinition:
+    data = CustomFieldCreate(
+        key=key,
+        label_en=label_en or key.replace("_", " ").capitalize(),
+        field_type=field_type,
+        ticket_type=ticket_type,
+        options=options or [],
+        is_required=is_required,
+    )
+    return custom_fields.create_custom_field(uow, data=data, actor=SYSTEM, via="test")
+
+
+def make_follower(
+    uow: UnitOfWork,
+    ticket: Ticket,
+    *,
+    agent: Agent | None = None,
+    customer: Customer | None = None,
+) -> TicketFollower:
+    return tickets.add_follower(
+        uow,
+        ticket_id=ticket.id,
+        agent_id=agent.id if agent else None,
+        customer_id=customer.id if customer else None,
+        actor=SYSTEM,
+        via="test",
+    )
+
+
+def make_skill(uow: UnitOfWork, *, name: str | None = None, description: str = "") -> Skill:
+    skill = Skill(
+        name=name or f"Skill {next(_sequence)}",
+        description=description,
+        created_at=uow.clock.now(),
+    )
+    uow.session.add(skill)
+    uow.session.flush()
+    return skill
+
+
+def make_member(uow: UnitOfWork, team: Team, agent: Agent) -> TeamMembership:
+    membership = TeamMembership(team_id=team.id, agent_id=agent.id, created_at=uow.clock.now())
+    uow.session.add(membership)
+    uow.session.flush()
+    return membership

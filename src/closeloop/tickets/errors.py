@@ -117,3 +117,63 @@ class RequesterRequired(DomainError):
     http_status = 422
     title = _("Requester required")
     message = _("Name the customer: send requester_id or requester with an email.")
+
+
+class LinkNotFound(NotFound):
+    code = "ticket.link_not_found"
+    message = _("Ticket {number} has no link {link_id}.")
+
+
+class FollowerNotFound(NotFound):
+    code = "ticket.follower_not_found"
+    message = _("Ticket {number} has no follower {follower_id}.")
+
+
+class FollowerNotAllowed(DomainError):
+    code = "ticket.follower_not_allowed"
+    http_status = 422
+    title = _("Follower not allowed")
+    message = _("This person cannot follow ticket {number}: {reason}")
+
+
+class FollowerOfOtherCompany(DomainError):
+    code = "ticket.follower_other_company"
+    http_status = 422
+    title = _("Customer of another company")
+    message = _(
+        "{name} belongs to another company than the requester of ticket {number}, so they "
+        "cannot follow it. Add colleagues of the requester only."
+    )
+
+
+class CustomFieldNotFound(NotFound):
+    code = "custom_field.not_found"
+    message = _("Custom field {field_id} does not exist.")
+
+
+class CustomFieldKeyTaken(Conflict):
+    code = "custom_field.key_taken"
+    title = _("Key already used")
+    message = _(
+        "A custom field with the key {key} already applies to these tickets. Keys stay taken "
+        "after a field is deactivated: reactivate that field instead."
+    )
+
+
+class CustomFieldChangeDenied(PermissionDenied):
+    code = "custom_field.permission_denied"
+    message = _("Only administrators may change custom field definitions.")
+
+
+class AttachmentExtensionBlocked(AttachmentRejected):
+    """A refused attachment (same code) whose name ends in a blocked extension."""
+
+    code = "attachment.rejected"
+    message = _("The file {filename} was refused: files ending in {ending} are not accepted.")
+
+    def __init__(self, *, filename: str, ending: str) -> None:
+        self.ending = ending
+        super().__init__(filename=filename, ending=ending)
+
+    def extensions(self) -> dict[str, Any]:
+        return {"blocked_extension": self.ending}

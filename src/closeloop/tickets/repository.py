@@ -357,3 +357,74 @@ def custom_field_definitions(
     return session.scalars(
         query.order_by(CustomFieldDefinition.position, CustomFieldDefinition.id)
     ).all()
+
+
+# --- relations: one attachment, links between tickets, followers --------------------------
+
+
+def attachment_by_id(session: Session, attachment_id: int) -> Attachment | None:
+    return session.get(Attachment, attachment_id)
+
+
+def message_kind(session: Session, message_id: int) -> str | None:
+    return session.scalars(select(Message.kind).where(Message.id == message_id)).first()
+
+
+def link_by_id(session: Session, link_id: int) -> TicketLink | None:
+    return session.get(TicketLink, link_id)
+
+
+def links_with_visible_other(
+    session: Session, ticket_id: int, principal: Principal
+) -> Sequence[TicketLink]:
+    """Links of the ticket whose other end ``principal`` may read (one statement)."""
+    other_end = or_(
+        and_(TicketLink.source_ticket_id == ticket_id, Ticket.id == TicketLink.target_ticket_id),
+        and_(TicketLink.target_ticket_id == ticket_id, Ticket.id == TicketLink.source_ticket_id),
+    )
+    return session.scalars(
+        select(TicketLink)
+        .join(Ticket, other_end)
+        .where(visible_to(principal))
+        .order_by(TicketLink.id)
+    ).all()
+
+
+def parent_ids(session: Session, ticket_id: int) -> Sequence[int]:
+    return session.scalars(
+        select(TicketLink.source_ticket_id)
+        .where(TicketLink.target_ticket_id == ticket_id, TicketLink.kind == "parent_of")
+        .order_by(TicketLink.id)
+    ).all()
+
+
+def ancestor_ids(session: Session, ticket_id: int) -> set[int]:
+    """Parents, their parents and so on (a recursive walk; UNION stops on any loop)."""
+    ancestors = (
+        select(TicketLink.source_ticket_id.label("id"))
+        .where(TicketLink.target_ticket_id == ticket_id, TicketLink.kind == "parent_of")
+        .cte("ancestors", recursive=True)
+    )
+    ancestors = ancestors.union(
+        select(TicketLink.source_ticket_id).join(
+            ancestors,
+            and_(TicketLink.target_ticket_id == ancestors.c.id, TicketLink.kind == "parent_of"),
+        )
+    )
+    return set(session.scalars(select(ancestors.c.id)))
+
+
+def follower_by_id(session: Session, follower_id: int) -> TicketFollower | None:
+    return session.get(TicketFollower, follower_id)
+
+
+def follower_of(
+    session: Session, ticket_id: int, *, agent_id: int | None = None, customer_id: int | None = None
+) -> TicketFollower | None:
+    """The follower row of this agent or customer on the ticket, if any."""
+    query = select(TicketFollower).where(TicketFollower.ticket_id == ticket_id)
+    if agent_id is not None:
+        query = query.where(TicketFollower.agent_id == agent_id)
+    else:
+        query = query.where(TicketFollower.customer_id == customer_id)
+    return session.scalars(query).first()

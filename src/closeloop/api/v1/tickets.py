@@ -215,7 +215,7 @@ def post_message(
 
     def produce() -> MessageRead:
         message = tickets.add_message(uow, ticket_id=ticket_id, data=data, actor=actor, via=via)
-        return MessageRead.of(message, [])
+        return MessageRead.of(message, tickets.message_attachments(uow, message=message))
 
     return once.respond(data, produce)
 

@@ -119,6 +119,15 @@ def add_message(
     return message
 
 
+def message_attachments(uow: UnitOfWork, *, message: Message) -> list[Attachment]:
+    """The attachments of a message the caller already holds (e.g. the one just posted)."""
+    return [
+        a
+        for a in repository.attachments_of(uow.session, message.ticket_id)
+        if a.message_id == message.id
+    ]
+
+
 def _claim_attachments(uow: UnitOfWork, ticket_id: int, ids: Sequence[int]) -> list[Attachment]:
     wanted = list(dict.fromkeys(ids))
     found = {a.id: a for a in repository.attachments_by_id(uow.session, ticket_id, wanted)}
