@@ -169,10 +169,3 @@ def make_skill(uow: UnitOfWork, *, name: str | None = None, description: str = "
     uow.session.add(skill)
     uow.session.flush()
     return skill
-
-
-def make_member(uow: UnitOfWork, team: Team, agent: Agent) -> TeamMembership:
-    membership = TeamMembership(team_id=team.id, agent_id=agent.id, created_at=uow.clock.now())
-    uow.session.add(membership)
-    uow.session.flush()
-    return membership

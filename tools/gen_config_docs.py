@@ -83,6 +83,14 @@ def _binary_size(value: int) -> str:
     return f"{value} TiB"
 
 
+def escape(text: str) -> str:
+    """Table cell text: pipes escaped, ``<`` outside code spans too (``<a@b.cn>`` stays text)."""
+    parts = text.replace("|", "\\|").split("`")
+    return "`".join(
+        part if index % 2 else part.replace("<", "&lt;") for index, part in enumerate(parts)
+    )
+
+
 def env_name(field_name: str) -> str:
     prefix = str(Settings.model_config.get("env_prefix", ""))
     return (prefix + field_name).upper()
@@ -91,7 +99,7 @@ def env_name(field_name: str) -> str:
 def table() -> str:
     rows = list(HEADER)
     for name, field in Settings.model_fields.items():
-        description = (field.description or "").replace("|", "\\|")
+        description = escape(field.description or "")
         rows.append(
             f"| {code(env_name(name))} | {describe_type(field.annotation)} "
             f"| {describe_default(field.default)} | {description} |"

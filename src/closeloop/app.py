@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from closeloop import __version__
 from closeloop.api.middleware import BodySizeLimit
@@ -17,10 +18,13 @@ from closeloop.api.problems import install_problem_handlers
 from closeloop.api.v1 import router as api_v1_router
 from closeloop.config import Settings
 from closeloop.db.session import create_database_engine, create_session_factory
+from closeloop.jobs.runner import Worker, WorkerThread, worker_identity
 from closeloop.kit.clock import Clock, SystemClock
-from closeloop.wiring import build_event_bus
+from closeloop.kit.logging import get_logger
+from closeloop.wiring import build_event_bus, build_job_registry
 
 API_PREFIX = "/api/v1"
+log = get_logger(__name__)
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None, engine: Any = None) -> FastAPI:
@@ -28,7 +32,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Any = 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Each serve process (uvicorn may run several) runs its own worker: claiming is
+        # race-free, so they share the queue safely. Tests turn it off (Settings.embedded_worker).
+        embedded = (
+            _start_embedded_worker(settings, clock, engine) if settings.embedded_worker else None
+        )
         yield
+        if embedded is not None:
+            # Off the event loop: the job in progress may take a moment to finish.
+            await asyncio.to_thread(embedded.stop)
         if engine is None:
             database.dispose()
 
@@ -93,6 +105,49 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Any = 
         return RedirectResponse("/api/docs")
 
     return app
+
+
+class _EmbeddedWorker:
+    """The worker thread of a serve process, with the engine it owns (if any)."""
+
+    def __init__(self, thread: WorkerThread, engine: Engine | None) -> None:
+        self.thread = thread
+        self.engine = engine
+
+    def stop(self) -> None:
+        stopped = self.thread.stop(timeout=30.0)
+        if not stopped:
+            # The job in progress keeps its lease; another worker reclaims it when it expires.
+            log.warning("embedded_worker.stop_timed_out", worker_id=self.thread.worker.worker_id)
+        if self.engine is not None:
+            self.engine.dispose()
+
+
+def _start_embedded_worker(
+    settings: Settings, clock: Clock | None, injected_engine: Engine | None
+) -> _EmbeddedWorker:
+    """Start the job worker thread of this serve process, on its own small engine (or on the
+    engine the caller injected, whose database it must share)."""
+    own_engine = (
+        None
+        if injected_engine is not None
+        else create_database_engine(settings.resolved_database_url, pool_size=2)
+    )
+    worker_engine = injected_engine or own_engine
+    assert worker_engine is not None
+    session_factory = create_session_factory(worker_engine)
+    worker_clock = clock or SystemClock()
+    worker = Worker(
+        session_factory,
+        build_job_registry(settings),
+        clock=worker_clock,
+        worker_id=worker_identity("embedded"),
+        read_session_factory=create_session_factory(worker_engine, read_only=True),
+        bus=build_event_bus(),
+    )
+    thread = WorkerThread(worker, name="closeloop-embedded-worker")
+    thread.start()
+    return _EmbeddedWorker(thread, own_engine)
 
 
 def app_from_environment() -> FastAPI:

@@ -177,3 +177,153 @@ def audit_verify(settings: Settings, entity_type: str | None) -> None:
         for item in breaks:
             click.echo(f"{kind} {entity_id}: sequence {item.sequence}: {item.reason}")
     sys.exit(1)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run the jobs that are due now, then exit.")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Worker threads in this process (each claims its own jobs).",
+)
+@click.option("--batch", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option(
+    "--poll-interval",
+    type=click.FloatRange(0.05, 60),
+    default=1.0,
+    show_default=True,
+    help="Seconds to wait when no job is due.",
+)
+@click.pass_obj
+def worker(
+    settings: Settings, once: bool, concurrency: int, batch: int, poll_interval: float
+) -> None:
+    """Run background jobs and the periodic schedule until SIGTERM or SIGINT.
+
+    Start as many as you like, on as many machines: claiming is race-free. On a stop signal the
+    job in progress finishes and the rest of the batch goes back to the queue; a second signal
+    exits at once.
+    """
+    import signal
+    import threading
+
+    from closeloop.jobs.runner import Worker, worker_identity
+    from closeloop.kit.logging import get_logger
+    from closeloop.wiring import build_event_bus, build_job_registry
+
+    log = get_logger("closeloop.worker")
+    stop_signals = (signal.SIGTERM, signal.SIGINT)
+    engine = create_database_engine(settings.resolved_database_url, pool_size=concurrency + 1)
+    registry = build_job_registry(settings)
+    session_factory = create_session_factory(engine)
+    workers = [
+        Worker(
+            session_factory,
+            registry,
+            worker_id=worker_identity(str(number) if concurrency > 1 else ""),
+            batch=batch,
+            poll_interval=poll_interval,
+            read_session_factory=create_session_factory(engine, read_only=True),
+            bus=build_event_bus(),
+        )
+        for number in range(1, concurrency + 1)
+    ]
+    stop = threading.Event()
+    ran: list[int] = []
+    failed: list[str] = []
+
+    def request_stop(signal_number: int, _frame: object) -> None:
+        if stop.is_set():
+            raise SystemExit(128 + signal_number)
+        log.info("worker.stop_requested", signal=signal.Signals(signal_number).name)
+        stop.set()
+
+    previous = {number: signal.signal(number, request_stop) for number in stop_signals}
+
+    def loop(job_worker: Worker) -> None:
+        if not once:
+            job_worker.run_forever(stop)
+            return
+        try:
+            ran.append(job_worker.run_until_idle(stop))
+        except Exception as error:  # the database is unreachable, the schema is not migrated...
+            failed.append(f"{type(error).__name__}: {error}")
+
+    threads = [
+        threading.Thread(target=loop, args=(w,), name=f"closeloop-worker-{n}", daemon=True)
+        for n, w in enumerate(workers, start=1)
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        # Join in slices so the main thread keeps handling signals.
+        while any(thread.is_alive() for thread in threads):
+            for thread in threads:
+                thread.join(0.5)
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        engine.dispose()
+    if once:
+        click.echo(f"ran {sum(ran)} job(s)")
+    if failed:
+        click.echo(f"error: {failed[0]}", err=True)
+        sys.exit(1)
+
+
+@main.group()
+def demo() -> None:
+    """Demo data: seed a bilingual demo organisation."""
+
+
+@demo.command("seed")
+@click.option("--if-empty", is_flag=True, help="Do nothing when any agent exists already.")
+@click.option(
+    "--seed", "random_seed", type=int, default=None, help="Another story (default: fixed)."
+)
+@click.pass_obj
+def demo_seed(settings: Settings, if_empty: bool, random_seed: int | None) -> None:
+    """Create 3 teams, 8 agents, 60 customers and 500 tickets of the last 60 days."""
+    from closeloop.demo import seed as demo_data
+    from closeloop.kit.clock import FrozenClock, SystemClock
+
+    engine = create_database_engine(settings.resolved_database_url)
+    # The seed walks this clock through the last 60 days, so every timestamp tells the story.
+    clock = FrozenClock(SystemClock().now())
+    try:
+        with UnitOfWork(create_session_factory(engine), clock=clock) as uow:
+            if if_empty and demo_data.has_agents(uow):
+                click.echo("agents exist already: demo seed skipped")
+                return
+            with click.progressbar(length=1, label="seeding demo data", show_pos=True) as bar:
+
+                def progress(done: int, total: int) -> None:
+                    bar.length = total
+                    bar.update(done - bar.pos)
+
+                try:
+                    summary = demo_data.seed_demo(
+                        uow,
+                        random_seed=random_seed,
+                        on_progress=progress,
+                    )
+                except DomainError as error:
+                    _fail(error)
+                    return
+            uow.commit()
+    finally:
+        engine.dispose()
+    click.echo(
+        f"seeded {summary.teams} teams, {summary.agents} agents, {summary.companies} companies, "
+        f"{summary.customers} customers, {summary.tickets} tickets, {summary.messages} messages "
+        f"({summary.first_ticket_at:%Y-%m-%d} to {summary.last_ticket_at:%Y-%m-%d})"
+    )
+    click.echo("")
+    click.echo("Demo logins (all with the same password):")
+    header = f"  {'email':<34} {'password':<16} {'role':<18} name"
+    click.echo(header)
+    click.echo("  " + "-" * (len(header) + 6))
+    for login in summary.logins:
+        click.echo(f"  {login.email:<34} {login.password:<16} {login.role:<18} {login.name}")

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "secret", "closeloop", ""})
@@ -51,11 +51,48 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", description="Logging level.")
     log_json: bool = Field(False, description="Log JSON lines instead of console text.")
     session_days: int = Field(14, description="Lifetime of a remembered login session, in days.")
+    embedded_worker: bool = Field(
+        True,
+        description=(
+            "Run one job worker thread inside each `closeloop serve` process, so a one-process "
+            "install needs no `closeloop worker`. Defaults to false when CLOSELOOP_ENVIRONMENT "
+            "is test; safe next to separate workers."
+        ),
+    )
+    smtp_host: str = Field(
+        "", description="SMTP server for notification email. Empty means email is not sent."
+    )
+    smtp_port: int = Field(
+        587, description="SMTP port: 587 with STARTTLS, 465 with SSL, 25 for a local relay."
+    )
+    smtp_username: str = Field("", description="SMTP login. Empty means no authentication.")
+    smtp_password: SecretStr = Field(SecretStr(""), description="SMTP password.")
+    smtp_starttls: bool = Field(
+        True, description="Upgrade the SMTP connection with STARTTLS (ignored when SMTP SSL is on)."
+    )
+    smtp_ssl: bool = Field(False, description="Connect to SMTP over TLS from the start (port 465).")
+    mail_from: str = Field(
+        "closeloop <noreply@localhost>",
+        description="From address of notification email, e.g. Help desk <support@example.cn>.",
+    )
 
     @field_validator("data_dir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_embedded_worker_in_tests(cls, data: Any) -> Any:
+        # Tests build Settings(environment="test"): their apps must not poll the queue unasked.
+        # An explicit CLOSELOOP_EMBEDDED_WORKER (or argument) still wins.
+        if (
+            isinstance(data, dict)
+            and data.get("environment") == "test"
+            and "embedded_worker" not in data
+        ):
+            return {**data, "embedded_worker": False}
+        return data
 
     @property
     def resolved_database_url(self) -> str:

@@ -20,6 +20,10 @@ def test_flush_in_a_feature_is_fine() -> None:
     assert run_check(no_commit.check, source, "src/closeloop/tickets/service.py") == []
 
 
+def test_the_composition_root_may_not_commit() -> None:
+    assert run_check(no_commit.check, COMMITS, "src/closeloop/wiring.py") != []
+
+
 def test_delivery_layers_and_the_unit_of_work_may_commit() -> None:
     for path in (
         "src/closeloop/db/session.py",

@@ -197,3 +197,17 @@ class TokenExpiryInPast(DomainError):
     http_status = 422
     title = _("Expiry in the past")
     message = _("A new token must expire in the future.")
+
+
+class UnknownTier(DomainError):
+    code = "account.unknown_tier"
+    http_status = 422
+    title = _("Unknown tier")
+    message = _("{value} is not a tier; use standard or vip.")
+
+
+class IdentityRequired(DomainError):
+    code = "customer.identity_required"
+    http_status = 422
+    title = _("Identity required")
+    message = _("A customer needs at least one email, phone number, WeChat openid or external id.")

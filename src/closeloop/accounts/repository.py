@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, or_, select, tuple_
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from closeloop.accounts.models import (
     Agent,
+    AgentSkill,
     ApiToken,
+    Company,
     Customer,
     CustomerIdentity,
     LoginSession,
     Organisation,
+    Skill,
     Team,
     TeamMembership,
 )
@@ -81,3 +86,338 @@ def identity(session: Session, kind: str, value: str) -> CustomerIdentity | None
 
 def expired_login_sessions(session: Session, now: datetime) -> Sequence[LoginSession]:
     return session.scalars(select(LoginSession).where(LoginSession.expires_at < now)).all()
+
+
+# --- management: rows locked for a change -------------------------------------------------
+# ``populate_existing`` so a row already in the session is re-read once the lock is held.
+
+
+def organisation_for_update(session: Session) -> Organisation | None:
+    return session.scalars(
+        select(Organisation)
+        .order_by(Organisation.id)
+        .limit(1)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+def agent_for_update(session: Session, agent_id: int) -> Agent | None:
+    return session.scalars(
+        select(Agent)
+        .where(Agent.id == agent_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+def team_for_update(session: Session, team_id: int) -> Team | None:
+    return session.scalars(
+        select(Team)
+        .where(Team.id == team_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+def customer_for_update(session: Session, customer_id: int) -> Customer | None:
+    return session.scalars(
+        select(Customer)
+        .where(Customer.id == customer_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+def company_for_update(session: Session, company_id: int) -> Company | None:
+    return session.scalars(
+        select(Company)
+        .where(Company.id == company_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+def active_admin_ids(session: Session, *, for_update: bool = False) -> list[int]:
+    """The active admins; locked, two admins demoting each other at once cannot both win."""
+    query = select(Agent.id).where(Agent.role == "admin", Agent.is_active.is_(True))
+    if for_update:
+        query = query.with_for_update()
+    return list(session.scalars(query.order_by(Agent.id)))
+
+
+# --- keyset pages -------------------------------------------------------------------------
+
+
+def _keyset(
+    query: Select[Any],
+    columns: Sequence[InstrumentedAttribute[Any]],
+    after: Sequence[Any] | None,
+    limit: int,
+    *,
+    descending: bool = False,
+) -> Select[Any]:
+    """Order by ``columns`` and start after the row whose values are ``after``; one extra row
+    is fetched to tell whether another page follows."""
+    if after is not None:
+        left = tuple_(*columns) if len(columns) > 1 else columns[0]
+        right = tuple_(*after) if len(after) > 1 else after[0]
+        query = query.where(left < right if descending else left > right)
+    ordering = [c.desc() for c in columns] if descending else list(columns)
+    return query.order_by(*ordering).limit(limit + 1)
+
+
+def _split(rows: Sequence[Any], limit: int) -> tuple[list[Any], bool]:
+    return list(rows[:limit]), len(rows) > limit
+
+
+def _prefix_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+# --- agents -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AgentQuery:
+    text: str = ""
+    role: str | None = None
+    is_active: bool | None = None
+    team_id: int | None = None
+    after: tuple[str, int] | None = None
+    limit: int = 25
+
+
+def agents_page(session: Session, query: AgentQuery) -> tuple[list[Agent], bool]:
+    """Agents by name, filtered; ``text`` matches the start of the name or the email."""
+    select_agents = select(Agent)
+    if query.role is not None:
+        select_agents = select_agents.where(Agent.role == query.role)
+    if query.is_active is not None:
+        select_agents = select_agents.where(Agent.is_active.is_(query.is_active))
+    if query.team_id is not None:
+        select_agents = select_agents.where(
+            exists().where(
+                TeamMembership.agent_id == Agent.id, TeamMembership.team_id == query.team_id
+            )
+        )
+    if query.text.strip():
+        pattern = _prefix_pattern(query.text.strip().lower())
+        select_agents = select_agents.where(
+            or_(
+                func.lower(Agent.name).like(pattern, escape="\\"),
+                Agent.email.like(pattern, escape="\\"),
+            )
+        )
+    rows = session.scalars(
+        _keyset(select_agents, [Agent.name, Agent.id], query.after, query.limit)
+    ).all()
+    return _split(rows, query.limit)
+
+
+def team_ids_by_agent(session: Session, agent_ids: Sequence[int]) -> dict[int, list[int]]:
+    found: dict[int, list[int]] = {agent_id: [] for agent_id in agent_ids}
+    if agent_ids:
+        for agent_id, team_id in session.execute(
+            select(TeamMembership.agent_id, TeamMembership.team_id)
+            .where(TeamMembership.agent_id.in_(agent_ids))
+            .order_by(TeamMembership.agent_id, TeamMembership.team_id)
+        ):
+            found[agent_id].append(team_id)
+    return found
+
+
+def skill_levels_by_agent(session: Session, agent_ids: Sequence[int]) -> dict[int, dict[int, int]]:
+    found: dict[int, dict[int, int]] = {agent_id: {} for agent_id in agent_ids}
+    if agent_ids:
+        for row in session.scalars(select(AgentSkill).where(AgentSkill.agent_id.in_(agent_ids))):
+            found[row.agent_id][row.skill_id] = row.level
+    return found
+
+
+def agent_email_taken(session: Session, email: str, *, except_id: int) -> bool:
+    return (
+        session.scalar(select(exists().where(Agent.email == email, Agent.id != except_id))) is True
+    )
+
+
+# --- API tokens and login sessions --------------------------------------------------------
+
+
+def tokens_of(
+    session: Session,
+    *,
+    agent_id: int | None = None,
+    customer_id: int | None = None,
+    active_only: bool = True,
+) -> Sequence[ApiToken]:
+    owner = (
+        ApiToken.agent_id == agent_id
+        if agent_id is not None
+        else ApiToken.customer_id == customer_id
+    )
+    query = select(ApiToken).where(owner)
+    if active_only:
+        query = query.where(ApiToken.revoked_at.is_(None))
+    return session.scalars(query.order_by(ApiToken.id)).all()
+
+
+def delete_login_sessions_of_agent(session: Session, agent_id: int) -> int:
+    result = session.execute(delete(LoginSession).where(LoginSession.agent_id == agent_id))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+# --- teams --------------------------------------------------------------------------------
+
+
+def teams(session: Session, *, is_active: bool | None = None) -> Sequence[Team]:
+    query = select(Team)
+    if is_active is not None:
+        query = query.where(Team.is_active.is_(is_active))
+    return session.scalars(query.order_by(Team.name, Team.id)).all()
+
+
+def team_name_taken(session: Session, name: str, *, except_id: int | None = None) -> bool:
+    """Whether another team has this name, ignoring case (``Billing`` and ``billing`` clash)."""
+    condition = func.lower(Team.name) == name.lower()
+    if except_id is not None:
+        condition = and_(condition, Team.id != except_id)
+    return session.scalar(select(exists().where(condition))) is True
+
+
+def member_ids_by_team(session: Session, team_ids: Sequence[int]) -> dict[int, list[int]]:
+    found: dict[int, list[int]] = {team_id: [] for team_id in team_ids}
+    if team_ids:
+        for team_id, agent_id in session.execute(
+            select(TeamMembership.team_id, TeamMembership.agent_id)
+            .where(TeamMembership.team_id.in_(team_ids))
+            .order_by(TeamMembership.team_id, TeamMembership.agent_id)
+        ):
+            found[team_id].append(agent_id)
+    return found
+
+
+# --- skills -------------------------------------------------------------------------------
+
+
+def skills(session: Session) -> Sequence[Skill]:
+    return session.scalars(select(Skill).order_by(Skill.name, Skill.id)).all()
+
+
+def skill_name_taken(session: Session, name: str, *, except_id: int | None = None) -> bool:
+    condition = func.lower(Skill.name) == name.lower()
+    if except_id is not None:
+        condition = and_(condition, Skill.id != except_id)
+    return session.scalar(select(exists().where(condition))) is True
+
+
+def levels_for_skill(session: Session, skill_id: int) -> dict[int, int]:
+    """Agent id → level, for everyone who has this skill."""
+    return {
+        row.agent_id: row.level
+        for row in session.scalars(
+            select(AgentSkill).where(AgentSkill.skill_id == skill_id).order_by(AgentSkill.agent_id)
+        )
+    }
+
+
+# --- companies ----------------------------------------------------------------------------
+
+
+def company_name_taken(session: Session, name: str, *, except_id: int | None = None) -> bool:
+    condition = func.lower(Company.name) == name.lower()
+    if except_id is not None:
+        condition = and_(condition, Company.id != except_id)
+    return session.scalar(select(exists().where(condition))) is True
+
+
+def companies_page(
+    session: Session, *, text: str, after: tuple[str, int] | None, limit: int
+) -> tuple[list[Company], bool]:
+    query = select(Company)
+    if text.strip():
+        pattern = _prefix_pattern(text.strip().lower())
+        query = query.where(
+            or_(
+                func.lower(Company.name).like(pattern, escape="\\"),
+                Company.domain.like(pattern, escape="\\"),
+            )
+        )
+    rows = session.scalars(_keyset(query, [Company.name, Company.id], after, limit)).all()
+    return _split(rows, limit)
+
+
+def customer_count_of_company(session: Session, company_id: int) -> int:
+    return int(session.scalar(select(func.count()).where(Customer.company_id == company_id)) or 0)
+
+
+# --- customers ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerQuery:
+    """``exact``: every one of these identities must belong to the customer. ``text``: the
+    start of the name, or the start of an email, or any of ``text_identities`` (the search
+    text normalised as each kind of identity)."""
+
+    exact: Sequence[tuple[str, str]] = ()
+    text: str = ""
+    text_identities: Sequence[tuple[str, str]] = ()
+    company_id: int | None = None
+    after_id: int | None = None
+    limit: int = 25
+
+
+def _has_identity(kind: str, value: str) -> ColumnElement[bool]:
+    return exists().where(
+        CustomerIdentity.customer_id == Customer.id,
+        CustomerIdentity.kind == kind,
+        CustomerIdentity.value == value,
+    )
+
+
+def customers_page(session: Session, query: CustomerQuery) -> tuple[list[Customer], bool]:
+    """Customers newest first, matching every condition of ``query``."""
+    select_customers = select(Customer)
+    for kind, value in query.exact:
+        select_customers = select_customers.where(_has_identity(kind, value))
+    if query.company_id is not None:
+        select_customers = select_customers.where(Customer.company_id == query.company_id)
+    text = query.text.strip().lower()
+    if text:
+        pattern = _prefix_pattern(text)
+        identity_matches: list[ColumnElement[bool]] = [
+            and_(
+                CustomerIdentity.kind == "email", CustomerIdentity.value.like(pattern, escape="\\")
+            )
+        ]
+        identity_matches += [
+            and_(CustomerIdentity.kind == kind, CustomerIdentity.value == value)
+            for kind, value in query.text_identities
+        ]
+        select_customers = select_customers.where(
+            or_(
+                func.lower(Customer.name).like(pattern, escape="\\"),
+                Customer.id.in_(select(CustomerIdentity.customer_id).where(or_(*identity_matches))),
+            )
+        )
+    after = None if query.after_id is None else (query.after_id,)
+    rows = session.scalars(
+        _keyset(select_customers, [Customer.id], after, query.limit, descending=True)
+    ).all()
+    return _split(rows, query.limit)
+
+
+def identities_of_kind(session: Session, customer_id: int, kind: str) -> Sequence[CustomerIdentity]:
+    return session.scalars(
+        select(CustomerIdentity)
+        .where(CustomerIdentity.customer_id == customer_id, CustomerIdentity.kind == kind)
+        .order_by(CustomerIdentity.id)
+    ).all()
+
+
+def identity_count(session: Session, customer_id: int) -> int:
+    return int(
+        session.scalar(select(func.count()).where(CustomerIdentity.customer_id == customer_id)) or 0
+    )

@@ -4,6 +4,8 @@ from closeloop.accounts import models as accounts_models
 from closeloop.audit import models as audit_models
 from closeloop.db.base import Base
 from closeloop.idempotency import models as idempotency_models
+from closeloop.jobs import models as jobs_models  # noqa: F401 (the jobs table)
+from closeloop.notifications import models as notifications_models  # noqa: F401
 from closeloop.tickets import models as tickets_models
 
 metadata = Base.metadata

@@ -13,7 +13,8 @@ from closeloop.kit.i18n import SUPPORTED_LOCALES
 SKILL_LEVEL_MIN = 1
 SKILL_LEVEL_MAX = 5
 
-_DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{1,62}$")
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_DOMAIN = re.compile(rf"^(?=.{{1,253}}$)(?:{_LABEL}\.)+[a-z][a-z0-9-]{{1,62}}$")
 
 
 @cache

@@ -2,8 +2,35 @@
 
 from fastapi import APIRouter
 
-from closeloop.api.v1 import auth, tickets
+from closeloop.api.v1 import (
+    agents,
+    api_tokens,
+    attachments,
+    auth,
+    companies,
+    custom_fields,
+    customers,
+    jobs,
+    notifications,
+    organisation,
+    skills,
+    teams,
+    ticket_relations,
+    tickets,
+)
 
 router = APIRouter()
 router.include_router(auth.router)
 router.include_router(tickets.router)
+router.include_router(agents.router)
+router.include_router(teams.router)
+router.include_router(skills.router)
+router.include_router(customers.router)
+router.include_router(companies.router)
+router.include_router(organisation.router)
+router.include_router(api_tokens.router)
+router.include_router(jobs.router)
+router.include_router(ticket_relations.router)
+router.include_router(attachments.router)
+router.include_router(custom_fields.router)
+router.include_router(notifications.router)
