@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import enum
 import io
+from typing import Any
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Connection, func, select
-from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy import Boolean, Column, Connection, Integer, String, case, func, select
+from sqlalchemy.sql.elements import ColumnElement, Label
 
 from closeloop.accounts import management
 from closeloop.accounts import service as accounts
@@ -301,31 +302,47 @@ def _email(customer_id: int, uow: UnitOfWork) -> str:
 
 # --- did anything change? ------------------------------------------------------------------
 
-# Columns whose aggregate moves when a row changes in place (rather than being added or
-# removed): versions and levels are summed, times and statuses reduced to their maximum and
-# the number set.
-_SUMMED = frozenset({"version", "level", "attempts"})
+# Columns whose aggregates move when a row changes in place rather than being added or removed
+# (the test advances the clock after building the world, so a changed ``updated_at`` shows).
 _TRACKED = frozenset(
-    {"updated_at", "read_at", "revoked_at", "status", "is_active", "lead_id", "run_at", "name"}
+    {
+        "version",
+        "level",
+        "attempts",
+        "updated_at",
+        "read_at",
+        "revoked_at",
+        "status",
+        "is_active",
+        "lead_id",
+        "run_at",
+        "name",
+        "password_hash",
+    }
 )
 
 
-def _fingerprint_columns() -> list[ColumnElement[object]]:
-    columns: list[ColumnElement[object]] = []
+def _aggregates(column: Column[Any]) -> dict[str, ColumnElement[Any]]:
+    if isinstance(column.type, Boolean):
+        return {"true": func.sum(case((column, 1), else_=0))}
+    if isinstance(column.type, Integer):
+        return {"sum": func.sum(column)}
+    if isinstance(column.type, String):
+        return {"max": func.max(column), "length": func.sum(func.length(column))}
+    return {"max": func.max(column), "set": func.count(column)}
+
+
+def _fingerprint_columns() -> list[Label[Any]]:
+    columns: list[Label[Any]] = []
     for table in metadata.sorted_tables:
-        columns.append(
-            select(func.count()).select_from(table).scalar_subquery().label(f"{table.name}#rows")
-        )
+        rows = select(func.count()).select_from(table).scalar_subquery()
+        columns.append(rows.label(f"{table.name}#rows"))
         for column in table.columns:
-            if column.name in _SUMMED:
-                aggregates = {"sum": func.sum(column)}
-            elif column.name in _TRACKED:
-                aggregates = {"max": func.max(column), "set": func.count(column)}
-            else:
+            if column.name not in _TRACKED:
                 continue
-            for name, aggregate in aggregates.items():
-                label = f"{table.name}.{column.name}#{name}"
-                columns.append(select(aggregate).select_from(table).scalar_subquery().label(label))
+            for name, aggregate in _aggregates(column).items():
+                value = select(aggregate).select_from(table).scalar_subquery()
+                columns.append(value.label(f"{table.name}.{column.name}#{name}"))
     return columns
 
 

@@ -167,7 +167,10 @@ def follower_recipients(
     return agents, customers
 
 
-SortKey = Literal["created_at", "updated_at", "priority", "id"]
+SortKey = Literal["created_at", "updated_at", "priority", "id", "sla_due_at"]
+# The SLA summary states a ticket can carry (written by the sla feature), worst first.
+SlaState = Literal["breached", "warning", "running", "paused", "met"]
+SLA_STATES: tuple[SlaState, ...] = ("breached", "warning", "running", "paused", "met")
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +187,7 @@ class TicketQuery:
     requester_ids: Sequence[int] = ()
     company_ids: Sequence[int] = ()
     tags: Sequence[str] = ()
+    sla_states: Sequence[str] = ()
     created_from: datetime | None = None
     created_to: datetime | None = None
     updated_from: datetime | None = None

@@ -44,6 +44,10 @@ class Ticket(Base):
     first_response_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # The SLA summary, written only by ``service.set_sla_summary`` (the sla feature's clocks):
+    # the earliest due instant of the running clocks and the worst state of all of them.
+    sla_due_at: Mapped[datetime | None]
+    sla_state: Mapped[str | None] = mapped_column(String(20))
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
@@ -57,11 +61,16 @@ class Ticket(Base):
         Index("ix_tickets_requester_created_at", "requester_id", "created_at", "id"),
         Index("ix_tickets_company_created_at", "company_id", "created_at", "id"),
         Index("ix_tickets_priority_created_at", "priority", "created_at", "id"),
+        Index("ix_tickets_sla_due_at_id", "sla_due_at", "id"),
+        Index("ix_tickets_sla_state_due_at", "sla_state", "sla_due_at", "id"),
         CheckConstraint("type in ('inquiry', 'fault', 'complaint', 'request')", name="type"),
         CheckConstraint("priority in ('P1', 'P2', 'P3', 'P4')", name="priority"),
         CheckConstraint(
             "status in ('new', 'open', 'in_progress', 'pending', 'resolved', 'closed')",
             name="status",
+        ),
+        CheckConstraint(
+            "sla_state in ('running', 'paused', 'warning', 'met', 'breached')", name="sla_state"
         ),
         {"sqlite_autoincrement": True},
     )
