@@ -27,7 +27,9 @@ SENSITIVE_KEYS = frozenset(
     }
 )
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE = re.compile(r"(?<!\d)(?:\+?\d[\d -]{7,}\d)(?!\d)")
+# Phone-like digit runs (8+ digits, optional +, spaces or dashes); ISO dates have too few digits
+# between separators to match.
+_PHONE = re.compile(r"(?<![\d-])(?:\+?\d{2,4}[ -]?)?\d{3,4}[ -]?\d{4}(?![\d-])")
 
 
 def redact_text(text: str) -> str:
@@ -47,15 +49,21 @@ def redact_event(
 
 def configure_logging(level: str = "INFO", json: bool = False) -> None:
     logging.basicConfig(format="%(message)s", level=level)
+    # Plain tracebacks: rich's pretty ones print local variables, which may hold personal data.
     renderer: Any = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+        structlog.processors.JSONRenderer()
+        if json
+        else structlog.dev.ConsoleRenderer(
+            colors=False, exception_formatter=structlog.dev.plain_traceback
+        )
     )
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            # Redact before stamping: a timestamp looks like a phone number to the pattern.
             redact_event,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
