@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
 
 from closeloop import __version__
@@ -24,6 +26,7 @@ from closeloop.kit.logging import get_logger
 from closeloop.wiring import build_event_bus, build_job_registry
 
 API_PREFIX = "/api/v1"
+STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
 log = get_logger(__name__)
 
 
@@ -66,6 +69,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Any = 
         upload_limit=settings.max_attachment_bytes,
     )
     app.include_router(api_v1_router, prefix=API_PREFIX)
+    # Our own static files and the pinned third-party ones `make install` copies into vendor/.
+    app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
 
     @app.get("/api/docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:
