@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,7 +19,11 @@ from closeloop.api.middleware import BodySizeLimit
 from closeloop.api.problems import install_problem_handlers
 from closeloop.api.v1 import router as api_v1_router
 from closeloop.config import Settings
-from closeloop.db.session import create_database_engine, create_session_factory
+from closeloop.db.session import (
+    READ_ONLY_OPTION,
+    create_database_engine,
+    create_session_factory,
+)
 from closeloop.jobs.runner import Worker, WorkerThread, worker_identity
 from closeloop.kit.clock import Clock, SystemClock
 from closeloop.kit.logging import get_logger
@@ -91,7 +95,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Any = 
     def readyz(request: Request) -> JSONResponse:
         """Ready: the database answers and is migrated."""
         try:
-            with request.app.state.engine.connect() as connection:
+            reader = request.app.state.engine.execution_options(**{READ_ONLY_OPTION: True})
+            with reader.connect() as connection:
                 revision = connection.execute(
                     text("SELECT version_num FROM alembic_version")
                 ).scalar()

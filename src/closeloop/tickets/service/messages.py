@@ -36,11 +36,12 @@ def add_message(
     channel: Channel = Channel.api,
     external_id: str | None = None,
 ) -> Message:
+    # Visibility first: a ticket the caller may not see answers 404 whatever they tried.
+    # Messages need no version: posting is not a blind overwrite, and the row lock orders them.
+    ticket = load_for_change(uow, ticket_id, actor, expected_version=None, require_version=False)
     kind = MessageKind.customer_message if actor.is_customer else data.kind
     if actor.is_customer and "kind" in data.model_fields_set and data.kind is not kind:
         raise TicketActionDenied(action=f"post a {data.kind.value} on")
-    # Messages need no version: posting is not a blind overwrite, and the row lock orders them.
-    ticket = load_for_change(uow, ticket_id, actor, expected_version=None, require_version=False)
     if not permissions.can_post(actor, kind):
         raise TicketActionDenied(action=f"post a {kind.value} on")
     body_html = sanitize_html(data.body_html) if data.body_html else None
