@@ -27,13 +27,19 @@ SENSITIVE_KEYS = frozenset(
     }
 )
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-# Phone-like digit runs (8+ digits, optional +, spaces or dashes); ISO dates have too few digits
-# between separators to match.
-_PHONE = re.compile(r"(?<![\d-])(?:\+?\d{2,4}[ -]?)?\d{3,4}[ -]?\d{4}(?![\d-])")
+# Phone-like: an optional +country code, then groups of 3-4 digits split by a space or a dash,
+# 8 digits or more in all. Dates (2026-11-25) and times do not have such groups.
+_PHONE = re.compile(r"(?<![\w-])\+?\d{1,4}(?:[ -]?\d{3,4}){1,3}(?![\w-])")
+_PHONE_MIN_DIGITS = 8
+
+
+def _redact_phone(match: re.Match[str]) -> str:
+    digits = sum(ch.isdigit() for ch in match.group(0))
+    return REDACTED if digits >= _PHONE_MIN_DIGITS else match.group(0)
 
 
 def redact_text(text: str) -> str:
-    return _PHONE.sub(REDACTED, _EMAIL.sub(REDACTED, text))
+    return _PHONE.sub(_redact_phone, _EMAIL.sub(REDACTED, text))
 
 
 def redact_event(
