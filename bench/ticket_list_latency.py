@@ -38,7 +38,7 @@ from dataset import PASSWORD, Dataset, load
 from harness import BENCH_DIR, DEFAULT_POSTGRES_URL, percentile
 
 with warnings.catch_warnings():  # Starlette's note about httpx inside its TestClient
-    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
 LIST_TARGET_MS = 50.0
@@ -116,7 +116,9 @@ def count_matches(engine: Engine, principal: Principal, query: TicketQuery) -> i
 
 def explain(engine: Engine, principal: Principal, query: TicketQuery) -> str:
     statement = repository.list_query(principal, query, engine.dialect.name)
-    compiled = statement.compile(dialect=engine.dialect)
+    compiled = statement.compile(
+        dialect=engine.dialect, compile_kwargs={"render_postcompile": True}
+    )
     if engine.dialect.name == "sqlite":
         prefix = "EXPLAIN QUERY PLAN "
         params: Any = tuple(compiled.params[name] for name in compiled.positiontup or ())

@@ -42,6 +42,7 @@ from closeloop.demo.timeline import (
     schedule,
 )
 from closeloop.kit.clock import FrozenClock
+from closeloop.sla import service as sla
 from closeloop.tickets import service as tickets
 from closeloop.tickets.domain import Channel, MessageKind, TicketStatus
 from closeloop.tickets.schemas import MessageCreate, TicketCreate, TicketUpdate
@@ -420,6 +421,7 @@ def seed_demo(
     clock.set(until - _SET_UP_BEFORE)
     try:
         seeder.set_up_staff()
+        sla.seed_default_sla(uow, actor=SYSTEM, via=VIA)
         seeder.set_up_customers(customer_specs)
         seeder.run_story(plans, on_progress)
     finally:

@@ -40,6 +40,7 @@ class PeriodicJob:
 SCHEDULE: tuple[PeriodicJob, ...] = (
     PeriodicJob("jobs.purge_finished", timedelta(hours=1)),
     PeriodicJob("idempotency.purge_expired", timedelta(hours=1)),
+    PeriodicJob("sla.scan_due", timedelta(minutes=1)),
 )
 
 

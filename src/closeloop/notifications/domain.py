@@ -18,6 +18,7 @@ class NotificationEvent(enum.StrEnum):
     sla_warning = "sla.warning"
     sla_breached = "sla.breached"
     sla_escalated = "sla.escalated"
+    ticket_ping_pong = "ticket.ping_pong"
     channel_test = "notification.test"
 
 

@@ -54,6 +54,13 @@ TEMPLATES: dict[NotificationEvent, Template] = {
         title=_("Ticket {number} escalated (step {step})"),
         body=_("{number} “{subject}” was escalated because its {target} target was missed."),
     ),
+    NotificationEvent.ticket_ping_pong: Template(
+        title=_("Ticket {number} is going back and forth between teams"),
+        body=_(
+            "{number} “{subject}” was passed between teams {transfers} times. "
+            "Please decide which team owns it."
+        ),
+    ),
     NotificationEvent.channel_test: Template(
         title=_("closeloop test message"),
         body=_("The notification channel “{channel}” is set up correctly."),

@@ -113,7 +113,7 @@ def format_interval(interval: Interval) -> str:
 
 def parse_day_hours(entries: Any, where: str) -> DayHours:
     if not isinstance(entries, list | tuple) or not all(isinstance(e, str) for e in entries):
-        raise ValueError(f"{where}: expected a list of intervals like \"09:00-18:00\"")
+        raise ValueError(f'{where}: expected a list of intervals like "09:00-18:00"')
     try:
         return tuple(parse_interval(entry) for entry in entries)
     except ValueError as error:
@@ -143,9 +143,9 @@ def format_weekly_hours(calendar: BusinessCalendar) -> dict[str, list[str]]:
 
 
 PRESETS: Mapping[str, Mapping[str, list[str]]] = {
-    "24x7": dict.fromkeys(WEEKDAY_KEYS, ["00:00-24:00"]),
-    "7x12": dict.fromkeys(WEEKDAY_KEYS, ["09:00-21:00"]),
-    "weekdays": dict.fromkeys(WEEKDAY_KEYS[:5], ["09:00-18:00"]),
+    "24x7": {key: ["00:00-24:00"] for key in WEEKDAY_KEYS},
+    "7x12": {key: ["09:00-21:00"] for key in WEEKDAY_KEYS},
+    "weekdays": {key: ["09:00-18:00"] for key in WEEKDAY_KEYS[:5]},
 }
 
 
@@ -214,9 +214,7 @@ class TicketHistory:
     @property
     def status_changes(self) -> tuple[StatusChange, ...]:
         return tuple(
-            StatusChange(e.at, e.status or "")
-            for e in self.events
-            if e.kind is HistoryKind.status
+            StatusChange(e.at, e.status or "") for e in self.events if e.kind is HistoryKind.status
         )
 
     @property
@@ -309,9 +307,7 @@ def clock_spans(history: TicketHistory) -> dict[TargetKind, ClockSpan]:
         TargetKind.first_response: ClockSpan(
             TargetKind.first_response, 1, history.created_at, first_met
         ),
-        TargetKind.resolution: ClockSpan(
-            TargetKind.resolution, 1, history.created_at, finished_at
-        ),
+        TargetKind.resolution: ClockSpan(TargetKind.resolution, 1, history.created_at, finished_at),
     }
     if cycle_start is not None:
         spans[TargetKind.next_response] = ClockSpan(
@@ -424,9 +420,11 @@ def is_expired(instant: datetime, now: datetime) -> bool:
     return now - instant > MAX_LATENESS
 
 
-def summarise(clocks: Iterable[ClockState]) -> tuple[datetime | None, TargetState | None]:
-    """The ticket's summary: the earliest due instant of its unpaused, unmet clocks and the
-    worst state of all of them."""
+def summarise(
+    clocks: Iterable[tuple[TargetState, datetime, datetime | None]],
+) -> tuple[datetime | None, TargetState | None]:
+    """The ticket's summary of its clocks, given as (state, due instant, met instant): the
+    earliest due instant of the unpaused, unmet ones and the worst state of all of them."""
     found = list(clocks)
-    running = [c.due_at for c in found if c.met_at is None and c.state is not TargetState.paused]
-    return (min(running) if running else None), worst_state(c.state for c in found)
+    running = [due for state, due, met in found if met is None and state is not TargetState.paused]
+    return (min(running) if running else None), worst_state(state for state, _, _ in found)

@@ -11,12 +11,17 @@ class TicketOpened:
     channel: str
     team_id: int | None
     assignee_id: int | None
+    # The fields the opener gave (``TicketCreate`` names): triage leaves those alone.
+    given_fields: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class TicketUpdated:
     ticket_id: int
     fields: tuple[str, ...]
+    # The agent who made the change (None for the system and customers): routing learns from
+    # agents' corrections.
+    actor_agent_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +38,7 @@ class TicketAssigned:
     assignee_id: int | None
     previous_team_id: int | None
     previous_assignee_id: int | None
+    actor_agent_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,9 +69,6 @@ class Ticket(Base):
             "status in ('new', 'open', 'in_progress', 'pending', 'resolved', 'closed')",
             name="status",
         ),
-        CheckConstraint(
-            "sla_state in ('running', 'paused', 'warning', 'met', 'breached')", name="sla_state"
-        ),
         {"sqlite_autoincrement": True},
     )
 

@@ -94,6 +94,27 @@ def get(session: Session, ticket_id: int) -> Ticket | None:
     return session.get(Ticket, ticket_id)
 
 
+def get_for_update(session: Session, ticket_id: int) -> Ticket | None:
+    """The ticket, locked (PostgreSQL) and read afresh even if the session holds it already."""
+    return session.scalars(
+        select(Ticket)
+        .where(Ticket.id == ticket_id)
+        .with_for_update(of=Ticket)
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+def set_sla_summary(
+    session: Session, ticket_id: int, *, due_at: datetime | None, state: str | None
+) -> None:
+    """A Core UPDATE: the ticket's version and ``updated_at`` stay as they are."""
+    session.execute(
+        update(Ticket.__table__)  # type: ignore[arg-type]
+        .where(Ticket.__table__.c.id == ticket_id)
+        .values(sla_due_at=due_at, sla_state=state)
+    )
+
+
 def _sort_columns(sort: SortKey) -> tuple[Any, ...]:
     if sort == "id":
         return (Ticket.id,)
@@ -108,14 +129,41 @@ def cursor_of(ticket: Ticket, sort: SortKey) -> dict[str, Any]:
         values["created_at"] = ticket.created_at.isoformat()
     if sort == "updated_at":
         values["updated_at"] = ticket.updated_at.isoformat()
+    if sort == "sla_due_at":
+        values["sla_due_at"] = ticket.sla_due_at.isoformat() if ticket.sla_due_at else None
     if sort == "priority":
         values["priority"] = ticket.priority
     return values
 
 
+def _after_due(query: TicketQuery) -> ColumnElement[bool]:
+    """Keyset position for the SLA due sort, where tickets without a due instant come last
+    in both directions (so the comparison cannot be one row-value comparison)."""
+    assert query.after is not None
+    try:
+        raw_due, raw_id = query.after["sla_due_at"], query.after["id"]
+        due = None if raw_due is None else datetime.fromisoformat(raw_due)
+    except (KeyError, TypeError, ValueError) as error:
+        raise InvalidCursor("sla_due_at") from error
+    if not isinstance(raw_id, int) or (due is not None and due.tzinfo is None):
+        raise InvalidCursor("sla_due_at")
+    after_id = bindparam(None, raw_id, type_=Ticket.id.type)
+    if due is None:
+        beyond = Ticket.id < after_id if query.descending else Ticket.id > after_id
+        return and_(Ticket.sla_due_at.is_(None), beyond)
+    at = bindparam(None, due, type_=Ticket.sla_due_at.type)
+    if query.descending:
+        later, tie = Ticket.sla_due_at < at, Ticket.id < after_id
+    else:
+        later, tie = Ticket.sla_due_at > at, Ticket.id > after_id
+    return or_(later, and_(Ticket.sla_due_at == at, tie), Ticket.sla_due_at.is_(None))
+
+
 def _after(query: TicketQuery) -> ColumnElement[bool] | None:
     if not query.after:
         return None
+    if query.sort == "sla_due_at":
+        return _after_due(query)
     columns = _sort_columns(query.sort)
     values: list[Any] = []
     for col in columns:
@@ -145,6 +193,7 @@ def _filters(query: TicketQuery, dialect: str) -> list[ColumnElement[bool]]:
         (Ticket.team_id, query.team_ids),
         (Ticket.requester_id, query.requester_ids),
         (Ticket.company_id, query.company_ids),
+        (Ticket.sla_state, query.sla_states),
     ]
     for col, values in pairs:
         if len(values) == 1:
@@ -202,6 +251,9 @@ def list_query(principal: Principal, query: TicketQuery, dialect: str) -> Select
         conditions.append(after)
     columns = _sort_columns(query.sort)
     order = [c.desc() for c in columns] if query.descending else [c.asc() for c in columns]
+    if query.sort == "sla_due_at":
+        # Tickets without a running SLA clock come last, whichever the direction.
+        order[0] = order[0].nulls_last()
     return select(Ticket).where(and_(*conditions)).order_by(*order).limit(query.limit + 1)
 
 
@@ -428,3 +480,80 @@ def follower_of(
     else:
         query = query.where(TicketFollower.customer_id == customer_id)
     return session.scalars(query).first()
+
+
+# --- queues: pull mode and agents' load (read by routing through tickets.service) --------
+
+# Unassigned tickets in these statuses wait for somebody to take them.
+PULLABLE_STATUSES = ("new", "open")
+# Assigned tickets in these statuses are an agent's open work.
+LOAD_STATUSES = ("new", "open", "in_progress", "pending")
+
+
+def pull_candidates(
+    session: Session,
+    *,
+    team_ids: Sequence[int],
+    include_teamless: bool,
+    offset: int,
+    limit: int,
+) -> list[Ticket]:
+    """Unassigned tickets of these teams, most urgent first: the earliest SLA due instant
+    (tickets without one last), then priority, then age."""
+    team_condition: ColumnElement[bool] = (
+        Ticket.team_id.in_(sorted(team_ids)) if team_ids else false()
+    )
+    if include_teamless:
+        team_condition = or_(team_condition, Ticket.team_id.is_(None))
+    query = (
+        select(Ticket)
+        .where(
+            team_condition,
+            Ticket.assignee_id.is_(None),
+            Ticket.status.in_(PULLABLE_STATUSES),
+            Ticket.merged_into_id.is_(None),
+        )
+        .order_by(
+            Ticket.sla_due_at.asc().nulls_last(),
+            Ticket.priority.asc(),
+            Ticket.created_at.asc(),
+            Ticket.id.asc(),
+        )
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def lock_if_unassigned(session: Session, ticket_id: int) -> Ticket | None:
+    """The ticket, locked, if it is still unassigned and nobody else holds its lock.
+
+    PostgreSQL: ``FOR UPDATE SKIP LOCKED``, so two agents pulling at once never wait for each
+    other and never get the same ticket; the row is read afresh after the lock. SQLite: the
+    writer already holds the database's write lock, so the read is current."""
+    return session.scalars(
+        select(Ticket)
+        .where(
+            Ticket.id == ticket_id,
+            Ticket.assignee_id.is_(None),
+            Ticket.status.in_(PULLABLE_STATUSES),
+            Ticket.merged_into_id.is_(None),
+        )
+        .with_for_update(of=Ticket, skip_locked=True)
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+def open_work_by_assignee(session: Session, agent_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """Per agent: how many open tickets they hold, by priority."""
+    found: dict[int, dict[str, int]] = {agent_id: {} for agent_id in agent_ids}
+    if agent_ids:
+        rows = session.execute(
+            select(Ticket.assignee_id, Ticket.priority, func.count())
+            .where(Ticket.assignee_id.in_(sorted(agent_ids)), Ticket.status.in_(LOAD_STATUSES))
+            .group_by(Ticket.assignee_id, Ticket.priority)
+        )
+        for agent_id, priority, count in rows:
+            if agent_id is not None:
+                found[agent_id][priority] = int(count)
+    return found

@@ -14,6 +14,7 @@ from closeloop.tickets.domain import (
     MessageKind,
     PendingReason,
     Priority,
+    SlaState,
     TicketStatus,
     TicketType,
     allowed_transitions,
@@ -102,6 +103,12 @@ class TicketRead(BaseModel):
     first_response_at: datetime | None
     resolved_at: datetime | None
     closed_at: datetime | None
+    sla_due_at: datetime | None = Field(
+        None, description="The earliest due instant of the ticket's running SLA clocks."
+    )
+    sla_state: SlaState | None = Field(
+        None, description="The worst state of the ticket's SLA clocks."
+    )
     version: int
     allowed_transitions: list[TicketStatus]
 
@@ -130,6 +137,8 @@ class TicketRead(BaseModel):
             first_response_at=ticket.first_response_at,
             resolved_at=ticket.resolved_at,
             closed_at=ticket.closed_at,
+            sla_due_at=ticket.sla_due_at,
+            sla_state=ticket.sla_state,
             version=ticket.version,
             allowed_transitions=[] if ticket.merged_into_id else allowed_transitions(status),
         )

@@ -13,7 +13,9 @@ from closeloop.api.v1 import (
     jobs,
     notifications,
     organisation,
+    routing,
     skills,
+    sla,
     teams,
     ticket_relations,
     tickets,
@@ -34,3 +36,6 @@ router.include_router(ticket_relations.router)
 router.include_router(attachments.router)
 router.include_router(custom_fields.router)
 router.include_router(notifications.router)
+router.include_router(sla.router)
+router.include_router(routing.router)
+router.include_router(routing.ticket_router)

@@ -19,7 +19,14 @@ from closeloop.api.deps import (
 from closeloop.kit.errors import ValidationFailed
 from closeloop.kit.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, InvalidCursor, decode_cursor
 from closeloop.tickets import service as tickets
-from closeloop.tickets.domain import Channel, Priority, TicketQuery, TicketStatus, TicketType
+from closeloop.tickets.domain import (
+    Channel,
+    Priority,
+    SlaState,
+    TicketQuery,
+    TicketStatus,
+    TicketType,
+)
 from closeloop.tickets.schemas import (
     AssignmentCreate,
     MessageCreate,
@@ -35,7 +42,16 @@ from closeloop.tickets.schemas import (
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 
 SortParam = Literal[
-    "-created_at", "created_at", "-updated_at", "updated_at", "priority", "-priority", "id", "-id"
+    "-created_at",
+    "created_at",
+    "-updated_at",
+    "updated_at",
+    "priority",
+    "-priority",
+    "id",
+    "-id",
+    "sla_due_at",
+    "-sla_due_at",
 ]
 
 
@@ -63,6 +79,7 @@ def list_tickets(
     requester_id: Annotated[list[int], Query()] = [],  # noqa: B006
     company_id: Annotated[list[int], Query()] = [],  # noqa: B006
     tag: Annotated[list[str], Query()] = [],  # noqa: B006
+    sla_state: Annotated[list[SlaState], Query()] = [],  # noqa: B006
     created_after: datetime | None = None,
     created_before: datetime | None = None,
     updated_after: datetime | None = None,
@@ -72,7 +89,10 @@ def list_tickets(
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
 ) -> TicketPage:
-    """A page of the tickets you may see, newest first unless ``sort`` says otherwise."""
+    """A page of the tickets you may see, newest first unless ``sort`` says otherwise.
+
+    ``sort=sla_due_at`` puts the most urgent SLA clock first (tickets without a running clock
+    last); ``sla_state`` keeps tickets whose clocks' worst state is one of those given."""
     try:
         after = decode_cursor(cursor) if cursor else None
     except InvalidCursor as error:
@@ -90,6 +110,7 @@ def list_tickets(
         requester_ids=requester_id,
         company_ids=company_id,
         tags=tag,
+        sla_states=sla_state,
         created_from=_aware(created_after, "created_after"),
         created_to=_aware(created_before, "created_before"),
         updated_from=_aware(updated_after, "updated_after"),

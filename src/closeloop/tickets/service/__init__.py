@@ -11,13 +11,20 @@ from closeloop.tickets.service.links import link_tickets, list_links, unlink_tic
 from closeloop.tickets.service.merge import merge_tickets
 from closeloop.tickets.service.messages import add_message, list_messages, message_attachments
 from closeloop.tickets.service.open import open_follow_up, open_ticket
+from closeloop.tickets.service.queue import (
+    claim_unassigned,
+    open_work_by_assignee,
+    pull_candidates,
+)
 from closeloop.tickets.service.read import get_ticket, list_tickets, timeline
+from closeloop.tickets.service.sla import set_sla_summary, ticket_for_sla
 from closeloop.tickets.service.update import assign, transition, update_fields
 
 __all__ = [
     "add_follower",
     "add_message",
     "assign",
+    "claim_unassigned",
     "get_attachment",
     "get_ticket",
     "link_tickets",
@@ -30,7 +37,11 @@ __all__ = [
     "open_attachment",
     "open_follow_up",
     "open_ticket",
+    "open_work_by_assignee",
+    "pull_candidates",
     "remove_follower",
+    "set_sla_summary",
+    "ticket_for_sla",
     "timeline",
     "transition",
     "unlink_tickets",

@@ -103,6 +103,7 @@ def open_ticket(uow: UnitOfWork, *, data: TicketCreate, actor: Principal, via: s
             channel=ticket.channel,
             team_id=ticket.team_id,
             assignee_id=ticket.assignee_id,
+            given_fields=tuple(sorted(data.model_fields_set)),
         )
     )
     return ticket

@@ -86,7 +86,13 @@ def update_fields(
     if {"subject", "description"} & {c.field for c in changes if c.field}:
         _reindex(uow, ticket)
     record(uow, ticket, action="ticket.updated", actor=actor, via=via, changes=changes)
-    uow.publish(TicketUpdated(ticket_id=ticket.id, fields=tuple(c.field or "" for c in changes)))
+    uow.publish(
+        TicketUpdated(
+            ticket_id=ticket.id,
+            fields=tuple(c.field or "" for c in changes),
+            actor_agent_id=actor.id if actor.is_agent else None,
+        )
+    )
     return ticket
 
 
@@ -133,6 +139,7 @@ def _apply_assignment(
             assignee_id=assignee_id,
             previous_team_id=previous_team,
             previous_assignee_id=previous_assignee,
+            actor_agent_id=actor.id if actor.is_agent else None,
         )
     )
     return changes
