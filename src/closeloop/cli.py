@@ -196,9 +196,22 @@ def audit_verify(settings: Settings, entity_type: str | None) -> None:
     show_default=True,
     help="Seconds to wait when no job is due.",
 )
+@click.option(
+    "--lease-seconds",
+    type=click.IntRange(1, 86_400),
+    default=300,
+    show_default=True,
+    help="How long a claimed job is this worker's: a job still running after it is presumed "
+    "lost (its worker died) and runs again elsewhere. Keep it well above your slowest job.",
+)
 @click.pass_obj
 def worker(
-    settings: Settings, once: bool, concurrency: int, batch: int, poll_interval: float
+    settings: Settings,
+    once: bool,
+    concurrency: int,
+    batch: int,
+    poll_interval: float,
+    lease_seconds: int,
 ) -> None:
     """Run background jobs and the periodic schedule until SIGTERM or SIGINT.
 
@@ -208,6 +221,7 @@ def worker(
     """
     import signal
     import threading
+    from datetime import timedelta
 
     from closeloop.jobs.runner import Worker, worker_identity
     from closeloop.kit.logging import get_logger
@@ -227,6 +241,7 @@ def worker(
             poll_interval=poll_interval,
             read_session_factory=create_session_factory(engine, read_only=True),
             bus=build_event_bus(),
+            lease=timedelta(seconds=lease_seconds),
         )
         for number in range(1, concurrency + 1)
     ]
@@ -372,3 +387,98 @@ def sla_recompute(settings: Settings, include_finished: bool) -> None:
             uow.commit()
             batches += 1
     click.echo(f"recomputed the tickets in {batches} batch(es)")
+
+
+@main.command()
+@click.option(
+    "--field",
+    type=click.Choice(["team", "type", "priority", "all"]),
+    default="all",
+    show_default=True,
+    help="Which ticket field to learn (with --csv: the one the label column holds; all=team).",
+)
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Learn from a CSV export (UTF-8, with a header) instead of this desk's tickets.",
+)
+@click.option("--text-column", default="text", show_default=True)
+@click.option("--label-column", default="team", show_default=True)
+@click.option(
+    "--activate/--no-activate",
+    default=True,
+    show_default=True,
+    help="Make the new model the field's active one (intake uses it at once).",
+)
+@click.option(
+    "--target-precision",
+    type=click.FloatRange(0.5, 1.0),
+    default=0.95,
+    show_default=True,
+    help="The threshold is the lowest confidence whose predictions reach this precision.",
+)
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0.0, 1.0),
+    default=None,
+    help="Use this confidence threshold instead of the measured one.",
+)
+@click.pass_obj
+def train(
+    settings: Settings,
+    field: str,
+    csv_path: str | None,
+    text_column: str,
+    label_column: str,
+    activate: bool,
+    target_precision: float,
+    threshold: float | None,
+) -> None:
+    """Train the classifier on resolved and closed tickets (or a CSV export), print accuracy,
+    macro-F1, the confusion table and the precision/coverage curve on a held-out fifth, and
+    store the model with its metrics and threshold."""
+    from pathlib import Path
+
+    from closeloop.routing import training
+
+    if csv_path is not None and field == "all":
+        field = "team"
+    fields = list(training.FIELDS) if field == "all" else [field]
+    with _unit_of_work(settings) as uow:
+        if csv_path is not None:
+            try:
+                examples = {
+                    field: training.examples_from_csv(
+                        Path(csv_path),
+                        field=field,
+                        text_column=text_column,
+                        label_column=label_column,
+                    )
+                }
+            except (training.TrainingError, UnicodeDecodeError) as error:
+                click.echo(f"error: {error}", err=True)
+                sys.exit(1)
+        else:
+            examples = training.examples_from_tickets(uow, fields=fields)
+        uow.rollback()  # nothing was written: no transaction stays open while fitting
+        failed = False
+        for name in fields:
+            click.echo(f"training {name} on {len(examples[name].texts)} examples ...")
+            try:
+                result = training.train(examples[name], target_precision=target_precision)
+            except training.TrainingError as error:
+                click.echo(f"error: {error}", err=True)
+                failed = True
+                continue
+            click.echo(training.format_report(result))
+            stored = training.store(
+                uow, result, activate=activate, threshold=threshold, via="cli:train"
+            )
+            uow.commit()
+            state = "active" if stored.is_active else "stored, not active"
+            click.echo(f"model {stored.id} ({name}): {state}, threshold {stored.threshold}")
+            click.echo("")
+    if failed:
+        sys.exit(1)

@@ -9,7 +9,7 @@ from typing import Any
 from closeloop.config import Settings, load_settings
 from closeloop.db.session import UnitOfWork
 from closeloop.idempotency import service as idempotency_service
-from closeloop.jobs import JobRegistry
+from closeloop.jobs import ExternalEffect, JobRegistry
 from closeloop.jobs import tasks as jobs_tasks
 from closeloop.kit.events import EventBus
 from closeloop.kit.logging import get_logger
@@ -20,6 +20,7 @@ from closeloop.notifications.domain import DELIVER_TASK, NotificationEvent, Reci
 from closeloop.notifications.senders.email import SmtpSettings
 from closeloop.notifications.service import notify
 from closeloop.routing import handlers as routing_handlers
+from closeloop.routing import tasks as routing_tasks
 from closeloop.routing.events import TicketPingPonged
 from closeloop.sla import handlers as sla_handlers
 from closeloop.sla import tasks as sla_tasks
@@ -133,6 +134,7 @@ def build_job_registry(settings: Settings | None = None) -> JobRegistry:
     registry = JobRegistry()
     registry.register_all(jobs_tasks.TASKS)
     registry.register_all(sla_tasks.TASKS)
+    registry.register_all(routing_tasks.TASKS)
     registry.register("idempotency.purge_expired", _purge_expired_idempotency_records)
     registry.register(DELIVER_TASK, _notification_delivery(settings))
     return registry
@@ -144,7 +146,9 @@ def _purge_expired_idempotency_records(uow: UnitOfWork, _payload: Mapping[str, A
     log.info("idempotency.purged", deleted=deleted)
 
 
-def _notification_delivery(settings: Settings | None) -> notification_tasks.JobHandler:
+def _notification_delivery(
+    settings: Settings | None,
+) -> ExternalEffect[notification_tasks.Outgoing, notification_tasks.SendOutcome]:
     """``notifications.deliver`` bound to the server's SMTP settings and secret key.
 
     Without ``settings`` (a caller that has none at hand) they are read from the environment
@@ -155,10 +159,7 @@ def _notification_delivery(settings: Settings | None) -> notification_tasks.JobH
     def context() -> notification_tasks.DeliveryContext:
         return delivery_context(settings or load_settings())
 
-    def handle(uow: UnitOfWork, payload: Mapping[str, Any]) -> None:
-        notification_tasks.deliver(uow, payload, context=context())
-
-    return handle
+    return notification_tasks.delivery_effect(context)
 
 
 def delivery_context(settings: Settings) -> notification_tasks.DeliveryContext:

@@ -6,6 +6,7 @@ from closeloop.db.base import Base
 from closeloop.idempotency import models as idempotency_models
 from closeloop.jobs import models as jobs_models  # noqa: F401 (the jobs table)
 from closeloop.notifications import models as notifications_models  # noqa: F401
+from closeloop.routing import model_store as routing_model_store  # noqa: F401 (classifier)
 from closeloop.routing import models as routing_models  # noqa: F401 (rules, queues)
 from closeloop.sla import models as sla_models  # noqa: F401 (calendars, policies, clocks)
 from closeloop.tickets import models as tickets_models

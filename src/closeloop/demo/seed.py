@@ -28,7 +28,7 @@ from closeloop.demo.organisation import (
     CustomerSpec,
     build_customers,
 )
-from closeloop.demo.timeline import (
+from closeloop.demo.steps import (
     Assign,
     Follow,
     Link,
@@ -38,9 +38,8 @@ from closeloop.demo.timeline import (
     Step,
     TicketPlan,
     Triage,
-    plan_tickets,
-    schedule,
 )
+from closeloop.demo.timeline import plan_tickets, schedule
 from closeloop.kit.clock import FrozenClock
 from closeloop.sla import service as sla
 from closeloop.tickets import service as tickets

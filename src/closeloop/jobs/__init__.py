@@ -11,7 +11,15 @@ Handlers live in ``<feature>/tasks.py`` (signature :data:`Handler`) and are regi
 
 from closeloop.jobs.domain import JobStatus
 from closeloop.jobs.queue import JSON, enqueue
-from closeloop.jobs.registry import Handler, JobRegistry
+from closeloop.jobs.registry import ExternalEffect, Handler, JobRegistry
 from closeloop.jobs.schedule import PeriodicJob
 
-__all__ = ["JSON", "Handler", "JobRegistry", "JobStatus", "PeriodicJob", "enqueue"]
+__all__ = [
+    "JSON",
+    "ExternalEffect",
+    "Handler",
+    "JobRegistry",
+    "JobStatus",
+    "PeriodicJob",
+    "enqueue",
+]

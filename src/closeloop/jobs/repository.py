@@ -184,6 +184,18 @@ def mark_succeeded(session: Session, job: ClaimedJob, *, worker_id: str, now: da
     return _rowcount(result) == 1
 
 
+def renew_lease(session: Session, job: ClaimedJob, *, worker_id: str, until: datetime) -> bool:
+    """Extend the lease of a job this worker still holds (before a slow external effect);
+    False when it no longer holds it."""
+    result = session.execute(
+        update(Job)
+        .where(_held(job, worker_id))
+        .values(locked_until=until)
+        .execution_options(**_NO_SYNC)
+    )
+    return _rowcount(result) == 1
+
+
 def record_failure(
     session: Session,
     job: ClaimedJob,

@@ -7,6 +7,8 @@ Guarantees (docs/subsystems/jobs.md):
   one transaction, so a job whose database work committed is never run again.
 * **At least once.** A worker that dies mid-job leaves a lease that expires; another worker
   reclaims the job and runs it again. Handlers with external effects must be idempotent.
+  An :class:`~closeloop.jobs.registry.ExternalEffect` job commits its intent before the effect
+  and its outcome right after it, so a crash repeats the effect only if it landed in between.
 * **Failures are kept.** A failed attempt is rolled back, then recorded in its own transaction
   with an exponential backoff; after ``max_attempts`` the job is dead and waits for an admin.
 
@@ -23,13 +25,14 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from closeloop.db.session import UnitOfWork
 from closeloop.jobs import repository
 from closeloop.jobs.domain import Backoff, ClaimedJob, describe_error, error_location
-from closeloop.jobs.registry import JobRegistry
+from closeloop.jobs.registry import ExternalEffect, JobRegistry
 from closeloop.jobs.schedule import SCHEDULE, PeriodicJob, due_ticks, enqueue_ticks
 from closeloop.kit.clock import Clock, SystemClock
 from closeloop.kit.events import EventBus
@@ -140,7 +143,9 @@ class Worker:
                 stop_event.wait(pause)
                 continue
             errors = 0
-            if ran < self._batch:
+            if ran == 0:
+                # Idle: wait. After any work, look again at once: the jobs it enqueued (the
+                # deliveries of a fired SLA step) are due now and need not wait a poll.
                 stop_event.wait(self._poll_interval)
         self._log.info("worker.stopped")
 
@@ -195,37 +200,88 @@ class Worker:
         started = time.perf_counter()
         try:
             handler = self._registry.handler_for(job.name)
-            with self._unit_of_work() as uow:
-                handler(uow, job.payload)
-                if not repository.mark_succeeded(
-                    uow.session, job, worker_id=self.worker_id, now=self._clock.now()
-                ):
-                    uow.rollback()
-                    job_log.warning("job.lease_lost", duration_ms=_since(started))
-                    return False
-                uow.commit()
+            if isinstance(handler, ExternalEffect):
+                done = self._run_effect(job, handler, started)
+            else:
+                with self._unit_of_work() as uow:
+                    handler(uow, job.payload)
+                    done = self._finish(uow, job, None, started)
         except Exception as error:
             self._record_failure(job, error, duration_ms=_since(started))
             return False
-        job_log.info("job.succeeded", duration_ms=_since(started))
-        return True
+        if done:
+            job_log.info("job.succeeded", duration_ms=_since(started))
+        return done
 
-    def _record_failure(self, job: ClaimedJob, error: Exception, *, duration_ms: int) -> None:
+    def _run_effect(
+        self, job: ClaimedJob, effect: ExternalEffect[Any, Any], started: float
+    ) -> bool:
+        """The three steps of an :class:`ExternalEffect`: commit the intent (under a renewed
+        lease), act with no transaction open, commit the outcome with the job's fate."""
+        with self._unit_of_work() as uow:
+            plan = effect.prepare(uow, job.payload)
+            if plan is None:
+                return self._finish(uow, job, None, started)
+            renewed = repository.renew_lease(
+                uow.session,
+                job,
+                worker_id=self.worker_id,
+                until=self._clock.now() + self._lease,
+            )
+            if not renewed:
+                return self._lease_lost(uow, job, started)
+            uow.commit()
+        outcome = effect.perform(plan)
+        with self._unit_of_work() as uow:
+            failure = effect.finish(uow, plan, outcome)
+            return self._finish(uow, job, failure, started)
+
+    def _finish(
+        self, uow: UnitOfWork, job: ClaimedJob, failure: Exception | None, started: float
+    ) -> bool:
+        """Commit the work in ``uow`` with the job's success, or (``failure``) with its failed
+        attempt; nothing when the lease was lost. True when the job succeeded."""
         now = self._clock.now()
-        retry_at = (
-            None
-            if job.is_last_attempt
-            else now + self._backoff.delay(job.attempts, self._random_fraction())
-        )
-        job_log = self._log.bind(
+        retry_at: datetime | None = None
+        if failure is None:
+            held = repository.mark_succeeded(uow.session, job, worker_id=self.worker_id, now=now)
+        else:
+            retry_at = self._retry_at(job, now)
+            held = repository.record_failure(
+                uow.session,
+                job,
+                worker_id=self.worker_id,
+                error=describe_error(failure),
+                retry_at=retry_at,
+                now=now,
+            )
+        if not held:
+            return self._lease_lost(uow, job, started)
+        uow.commit()
+        if failure is not None:
+            self._log_failure(job, failure, retry_at, duration_ms=_since(started))
+        return failure is None
+
+    def _lease_lost(self, uow: UnitOfWork, job: ClaimedJob, started: float) -> bool:
+        uow.rollback()
+        self._log.warning(
+            "job.lease_lost",
             job_id=job.id,
             job_name=job.name,
             attempt=job.attempts,
-            max_attempts=job.max_attempts,
-            duration_ms=duration_ms,
-            error=describe_error(error),
-            error_at=error_location(error),
+            duration_ms=_since(started),
         )
+        return False
+
+    def _retry_at(self, job: ClaimedJob, now: datetime) -> datetime | None:
+        """When a failed attempt runs again; ``None``: it was the last, the job is dead."""
+        if job.is_last_attempt:
+            return None
+        return now + self._backoff.delay(job.attempts, self._random_fraction())
+
+    def _record_failure(self, job: ClaimedJob, error: Exception, *, duration_ms: int) -> None:
+        now = self._clock.now()
+        retry_at = self._retry_at(job, now)
         try:
             with self._unit_of_work() as uow:
                 recorded = repository.record_failure(
@@ -239,16 +295,36 @@ class Worker:
                 uow.commit()
         except Exception as recording_error:
             # The lease expires and another round reclaims the job: nothing is lost.
-            job_log.error(
+            self._failure_log(job, error, duration_ms).error(
                 "job.failure_not_recorded", recording_error=describe_error(recording_error)
             )
             return
-        # No tracebacks in these logs (see error_location): error and error_at say enough.
         if not recorded:
             # Its lease expired and another worker reclaimed it, or its work had committed and
             # only an after-commit reaction raised.
-            job_log.warning("job.failure_not_recorded", reason="job no longer held by this worker")
-        elif retry_at is None:
+            self._failure_log(job, error, duration_ms).warning(
+                "job.failure_not_recorded", reason="job no longer held by this worker"
+            )
+            return
+        self._log_failure(job, error, retry_at, duration_ms=duration_ms)
+
+    def _failure_log(self, job: ClaimedJob, error: Exception, duration_ms: int) -> Any:
+        # No tracebacks in these logs (see error_location): error and error_at say enough.
+        return self._log.bind(
+            job_id=job.id,
+            job_name=job.name,
+            attempt=job.attempts,
+            max_attempts=job.max_attempts,
+            duration_ms=duration_ms,
+            error=describe_error(error),
+            error_at=error_location(error),
+        )
+
+    def _log_failure(
+        self, job: ClaimedJob, error: Exception, retry_at: datetime | None, *, duration_ms: int
+    ) -> None:
+        job_log = self._failure_log(job, error, duration_ms)
+        if retry_at is None:
             job_log.error("job.dead")
         else:
             job_log.warning("job.failed", retry_at=retry_at.isoformat())

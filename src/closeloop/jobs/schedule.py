@@ -41,6 +41,7 @@ SCHEDULE: tuple[PeriodicJob, ...] = (
     PeriodicJob("jobs.purge_finished", timedelta(hours=1)),
     PeriodicJob("idempotency.purge_expired", timedelta(hours=1)),
     PeriodicJob("sla.scan_due", timedelta(minutes=1)),
+    PeriodicJob("routing.retrain", timedelta(weeks=1)),
 )
 
 

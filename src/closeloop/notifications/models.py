@@ -91,6 +91,9 @@ class NotificationDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    # Set (and committed) just before the message leaves, cleared when its outcome is recorded:
+    # on a pending delivery it means a send began whose outcome is unknown (its worker died).
+    send_started_at: Mapped[datetime | None]
 
     __table_args__ = (
         CheckConstraint("kind in ('email', 'wecom', 'dingtalk', 'feishu', 'webhook')", name="kind"),

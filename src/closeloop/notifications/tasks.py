@@ -1,10 +1,21 @@
-"""Background job ``notifications.deliver``: send one delivery, exactly once when it succeeds.
+"""Background job ``notifications.deliver``: send one delivery, and record its fate.
 
-The handler is idempotent: it locks the delivery row and does nothing unless it is still
-``pending``, so a job that runs again after a success sends nothing. A refused or failed send
-raises :class:`DeliveryFailed`, the job runner retries with backoff, and the delivery stays
-``pending`` until a send succeeds. A delivery whose target is gone (channel deleted or switched
-off, email not configured, unreadable secret) is ``cancelled`` instead: retrying cannot help.
+The job is an :class:`~closeloop.jobs.ExternalEffect` in three steps, so that no transaction (on
+SQLite: no write lock) is open while an SMTP server or a bot answers, and so that a worker
+killed at any instant loses nothing and repeats as little as possible:
+
+1. :func:`prepare` locks the delivery, does nothing unless it is still ``pending``, renders the
+   message and commits ``send_started_at`` (the intent) and the attempt count;
+2. :func:`perform` sends, outside any transaction;
+3. :func:`finish` commits ``sent`` (with the job's success) or the error (with the failed
+   attempt, retried with backoff) and clears ``send_started_at``.
+
+A job that runs again after a success sends nothing. A delivery whose target is gone (channel
+deleted or switched off, email not configured, unreadable secret) is ``cancelled`` in step 1:
+retrying cannot help. A pending delivery that still has ``send_started_at`` when its next attempt
+starts was interrupted mid-send (its worker died between 1 and 3): the message may have arrived,
+and it is sent again with the same Message-ID / ``X-Closeloop-Delivery`` (at least once; see
+docs/subsystems/notifications.md, "Delivery guarantee").
 """
 
 from __future__ import annotations
@@ -12,11 +23,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.message import EmailMessage
 from typing import Any
 
 import httpx
 
 from closeloop.db.session import UnitOfWork
+from closeloop.jobs.registry import ExternalEffect
 from closeloop.kit.logging import get_logger
 from closeloop.notifications import repository, templates
 from closeloop.notifications.credentials import SecretCipher, SecretUnreadable
@@ -35,8 +48,6 @@ from closeloop.notifications.senders.email import SmtpSettings, build_email, sen
 
 log = get_logger(__name__)
 
-JobHandler = Callable[[UnitOfWork, Mapping[str, Any]], None]
-
 
 @dataclass(frozen=True)
 class DeliveryContext:
@@ -53,57 +64,149 @@ class _Cancel(Exception):
         self.reason = reason
 
 
-def deliver(uow: UnitOfWork, payload: Mapping[str, Any], *, context: DeliveryContext) -> None:
+@dataclass(frozen=True)
+class ChatPost:
+    """A post to a channel's bot; the secret lives only in memory, between steps 1 and 2."""
+
+    kind: ChannelKind
+    url: str
+    secret: str | None
+    message: ChatMessage
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What step 1 hands to the send: one email or one bot post, ready to go."""
+
+    delivery_id: int
+    kind: str
+    attempt: int  # the delivery's attempt count: step 3 records only its own attempt
+    at: datetime  # the signing instant of bot posts, the Date of emails
+    email: EmailMessage | None = None
+    chat: ChatPost | None = None
+
+
+SendOutcome = DeliveryFailed | None
+"""``None``: the SMTP server or the bot accepted the message."""
+
+
+def prepare(
+    uow: UnitOfWork, payload: Mapping[str, Any], *, context: DeliveryContext
+) -> Outgoing | None:
+    """Step 1: lock the pending delivery, render it, record the intent to send."""
     delivery = repository.delivery_for_sending(uow.session, int(payload["delivery_id"]))
     if delivery is None or delivery.status != DeliveryStatus.pending.value:
-        return  # already sent or cancelled: a repeated job sends nothing
+        return None  # already sent or cancelled: a repeated job sends nothing
     now = uow.clock.now()
+    if delivery.send_started_at is not None:
+        log.warning(
+            "notification_resending",
+            delivery_id=delivery.id,
+            kind=delivery.kind,
+            interrupted_send_started_at=delivery.send_started_at.isoformat(),
+            reason="the previous attempt stopped mid-send: the message may have arrived",
+        )
     delivery.attempts += 1
     try:
-        _send(uow, delivery, context, now)
+        outgoing = _compose(uow, delivery, context, now)
     except _Cancel as cancel:
         delivery.status = DeliveryStatus.cancelled.value
         delivery.last_error = shorten_error(cancel.reason)
+        delivery.send_started_at = None
         log.info("notification_cancelled", delivery_id=delivery.id, reason=cancel.reason)
         uow.session.flush()
-        return
-    except DeliveryFailed as error:
-        delivery.last_error = shorten_error(error.render("en"))
-        uow.session.flush()
-        log.warning(
-            "notification_failed",
-            delivery_id=delivery.id,
-            kind=delivery.kind,
-            attempt=delivery.attempts,
-            error=delivery.last_error,
-        )
-        raise
-    delivery.status = DeliveryStatus.sent.value
-    delivery.sent_at = now
-    delivery.last_error = None
+        return None
+    delivery.send_started_at = now
     uow.session.flush()
-    log.info("notification_sent", delivery_id=delivery.id, kind=delivery.kind)
+    return outgoing
 
 
-def deliver_handler(context: DeliveryContext) -> JobHandler:
-    """The ``notifications.deliver`` job handler bound to the server's configuration."""
+def perform(outgoing: Outgoing, *, context: DeliveryContext) -> SendOutcome:
+    """Step 2: hand the message to the SMTP server or the bot; no database access."""
+    try:
+        if outgoing.email is not None:
+            send_email(context.smtp, outgoing.email)
+        else:
+            assert outgoing.chat is not None
+            post = outgoing.chat
+            with context.http_client() as client:
+                send_chat(
+                    client,
+                    post.kind,
+                    url=post.url,
+                    secret=post.secret,
+                    message=post.message,
+                    now=outgoing.at,
+                )
+    except DeliveryFailed as error:
+        return error
+    return None
 
-    def handle(uow: UnitOfWork, payload: Mapping[str, Any]) -> None:
-        deliver(uow, payload, context=context)
 
-    return handle
+def finish(uow: UnitOfWork, outgoing: Outgoing, outcome: SendOutcome) -> DeliveryFailed | None:
+    """Step 3: record ``sent`` or the error, and that no send is in progress any more."""
+    delivery = repository.delivery_for_sending(uow.session, outgoing.delivery_id)
+    if (
+        delivery is None
+        or delivery.status != DeliveryStatus.pending.value
+        or delivery.attempts != outgoing.attempt
+    ):
+        # A newer attempt took over (this worker's lease had expired): its record stands.
+        return outcome
+    delivery.send_started_at = None
+    if outcome is None:
+        delivery.status = DeliveryStatus.sent.value
+        delivery.sent_at = uow.clock.now()
+        delivery.last_error = None
+        uow.session.flush()
+        log.info("notification_sent", delivery_id=delivery.id, kind=delivery.kind)
+        return None
+    delivery.last_error = shorten_error(outcome.render("en"))
+    uow.session.flush()
+    log.warning(
+        "notification_failed",
+        delivery_id=delivery.id,
+        kind=delivery.kind,
+        attempt=delivery.attempts,
+        error=delivery.last_error,
+    )
+    return outcome
 
 
-def _send(
+def deliver(uow: UnitOfWork, payload: Mapping[str, Any], *, context: DeliveryContext) -> None:
+    """The three steps in the caller's one transaction (scripts and tests; the worker runs
+    :func:`delivery_effect`, which commits between them). Raises ``DeliveryFailed``."""
+    outgoing = prepare(uow, payload, context=context)
+    if outgoing is None:
+        return
+    failure = finish(uow, outgoing, perform(outgoing, context=context))
+    if failure is not None:
+        raise failure
+
+
+def delivery_effect(
+    context: Callable[[], DeliveryContext],
+) -> ExternalEffect[Outgoing, SendOutcome]:
+    """The ``notifications.deliver`` job: ``context`` is called when a delivery runs (the
+    server's SMTP settings and secret key, read once)."""
+    return ExternalEffect(
+        prepare=lambda uow, payload: prepare(uow, payload, context=context()),
+        perform=lambda outgoing: perform(outgoing, context=context()),
+        finish=finish,
+    )
+
+
+def _compose(
     uow: UnitOfWork, delivery: NotificationDelivery, context: DeliveryContext, now: datetime
-) -> None:
+) -> Outgoing:
     event = NotificationEvent(delivery.event)
     message = templates.render(
         event, delivery.params, locale=delivery.locale, time_zone=delivery.time_zone
     )
+    attempt = delivery.attempts
     if delivery.kind == DeliveryKind.email.value:
-        _send_email(delivery, context, message, now)
-        return
+        email = _compose_email(delivery, context, message, now)
+        return Outgoing(delivery.id, delivery.kind, attempt, now, email=email)
     channel = (
         uow.session.get(NotificationChannel, delivery.channel_id)
         if delivery.channel_id is not None
@@ -130,23 +233,21 @@ def _send(
         ticket_id=delivery.ticket_id,
         params=delivery.params,
     )
-    with context.http_client() as client:
-        send_chat(
-            client, ChannelKind(channel.kind), url=channel.url, secret=secret, message=chat, now=now
-        )
+    post = ChatPost(ChannelKind(channel.kind), channel.url, secret, chat)
+    return Outgoing(delivery.id, delivery.kind, attempt, now, chat=post)
 
 
-def _send_email(
+def _compose_email(
     delivery: NotificationDelivery,
     context: DeliveryContext,
     message: templates.RenderedMessage,
     now: datetime,
-) -> None:
+) -> EmailMessage:
     if not context.smtp.is_configured:
         raise _Cancel("no SMTP server is configured (CLOSELOOP_SMTP_HOST)")
     assert delivery.address is not None
     number = delivery.params.get("number")
-    email = build_email(
+    return build_email(
         mail_from=context.smtp.mail_from,
         to_address=delivery.address,
         to_name="",
@@ -158,4 +259,3 @@ def _send_email(
         at=now,
         locale=delivery.locale,
     )
-    send_email(context.smtp, email)

@@ -54,6 +54,9 @@ class ClassifierParams:
     word_ngrams: tuple[int, int] = (1, 2)
     char_ngrams: tuple[int, int] = (2, 5)
     min_df: int = 2
+    # Character n-grams in more than this share of the texts are dropped ("th", "e "): they
+    # carry little and make the features much denser, so the SVM slower.
+    char_max_df: float = 1.0
     c: float = 0.3
     calibration_folds: int = 5
     calibration_c: float = 1.0
@@ -63,16 +66,6 @@ class ClassifierParams:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ClassifierParams:
-        known = {name for name in cls.__dataclass_fields__}
-        values = {key: value for key, value in data.items() if key in known}
-        for pair in ("word_ngrams", "char_ngrams"):
-            if pair in values:
-                low, high = values[pair]
-                values[pair] = (int(low), int(high))
-        return cls(**values)
 
 
 def ticket_text(subject: str, description: str, first_message: str = "") -> str:
@@ -111,9 +104,12 @@ class CharWbCounts:
     the same matrix (tested against sklearn).
     """
 
-    def __init__(self, ngram_range: tuple[int, int], *, min_df: int = 1) -> None:
+    def __init__(
+        self, ngram_range: tuple[int, int], *, min_df: int = 1, max_df: float = 1.0
+    ) -> None:
         self.ngram_range = ngram_range
         self.min_df = min_df
+        self.max_df = max_df
         self.vocabulary_: dict[str, int] = {}
         self._words: dict[str, int] = {}
         self._word_grams: sparse.csr_matrix | None = None
@@ -133,7 +129,10 @@ class CharWbCounts:
         )
         counts = sparse.csr_matrix(word_counts @ word_grams)
         document_frequency = np.bincount(counts.indices, minlength=counts.shape[1])
-        keep = np.nonzero(document_frequency >= self.min_df)[0]
+        keep = np.nonzero(
+            (document_frequency >= self.min_df)
+            & (document_frequency <= self.max_df * counts.shape[0])
+        )[0]
         names = np.empty(len(grams), dtype=object)
         for gram, column in grams.items():
             names[column] = gram
@@ -260,7 +259,7 @@ class TextClassifier:
             sublinear_tf=True,
             min_df=min_df,
         )
-        char = CharWbCounts(params.char_ngrams, min_df=min_df)
+        char = CharWbCounts(params.char_ngrams, min_df=min_df, max_df=params.char_max_df)
         char_weights = TfidfTransformer(sublinear_tf=True)
         features = sparse.hstack(
             [word.fit_transform(texts), char_weights.fit_transform(char.fit_transform(texts))],
@@ -400,15 +399,3 @@ def threshold_for_precision(curve: Sequence[CurvePoint], target: float) -> Curve
     precision; None when no threshold does."""
     reaching = [point for point in curve if point.precision >= target]
     return max(reaching, key=lambda point: point.coverage) if reaching else None
-
-
-def curve_summary(
-    curve: Sequence[CurvePoint], coverages: Sequence[float] = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
-) -> list[CurvePoint]:
-    """A few points of ``curve`` for a report: the first point reaching each coverage."""
-    summary: list[CurvePoint] = []
-    for wanted in coverages:
-        point = next((p for p in curve if p.coverage >= wanted - 1e-12), None)
-        if point is not None and point not in summary:
-            summary.append(point)
-    return summary

@@ -593,10 +593,8 @@ def _in_class(probe: str, members: list[tuple[Any, Any]]) -> bool:
         elif op is sre.RANGE:
             low, high = av
             hit = hit or any(low <= ord(p) <= high for p in {probe, probe.lower(), probe.upper()})
-        elif op is sre.CATEGORY:
+        else:  # a category: \d, \s, \w and their opposites (an unknown one matches all)
             hit = hit or _in_category(probe, av)
-        else:
-            hit = True
     return hit != negate
 
 

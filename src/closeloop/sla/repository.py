@@ -178,6 +178,16 @@ def due_ticket_ids(session: Session, now: datetime, *, limit: int) -> tuple[list
     return list(dict.fromkeys(row[0] for row in rows)), len(rows) >= limit
 
 
+def has_due_check(session: Session, ticket_id: int, now: datetime) -> bool:
+    """Whether one of the ticket's clocks has its next check at or before ``now``."""
+    found = session.scalar(
+        select(TicketSlaClock.ticket_id)
+        .where(TicketSlaClock.ticket_id == ticket_id, TicketSlaClock.next_check_at <= now)
+        .limit(1)
+    )
+    return found is not None
+
+
 def postpone_checks(session: Session, ticket_id: int, *, due_by: datetime, until: datetime) -> int:
     """Move the ticket's checks due by ``due_by`` to ``until``; how many clocks moved."""
     result = session.execute(

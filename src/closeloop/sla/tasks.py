@@ -1,8 +1,11 @@
 """Background jobs of the SLA feature ("sla.<verb>").
 
-- ``sla.scan_due`` (every minute, ``jobs/schedule.py``): recompute the clocks whose next event
-  (a warning, the breach, a ladder step) has come and fire the steps due. A full batch asks for
-  another scan at once.
+- ``sla.check_ticket`` (a timer, enqueued with ``run_at`` = a clock's next check instant each
+  time that instant changes): what the scan does, for that one ticket. A stale timer (the
+  target was met, a pause moved the instant) finds nothing due and ends.
+- ``sla.scan_due`` (every minute, ``jobs/schedule.py``): the safety net. Recompute the clocks
+  whose next event (a warning, the breach, a ladder step) has come and fire the steps due. A
+  full batch asks for another scan at once.
 - ``sla.recompute`` (after a calendar or policy change: the open tickets; after seeding the
   defaults: every ticket, so the history is measured too): one batch per job, each job
   enqueueing the next.
@@ -20,6 +23,7 @@ from closeloop.kit.logging import get_logger
 from closeloop.sla.service import clocks, escalation
 
 SCAN_TASK = "sla.scan_due"
+CHECK_TASK = clocks.CHECK_TASK
 RECOMPUTE_TASK = clocks.RECOMPUTE_TASK
 log = get_logger(__name__)
 
@@ -38,6 +42,13 @@ def scan_due(uow: UnitOfWork, payload: Mapping[str, Any]) -> None:
         )
 
 
+def check_ticket(uow: UnitOfWork, payload: Mapping[str, Any]) -> None:
+    ticket_id = int(payload["ticket_id"])
+    result = escalation.check_due_ticket(uow, ticket_id=ticket_id)
+    if result.checked or result.failed:
+        log.info("sla.checked", ticket_id=ticket_id, fired=result.fired, failed=bool(result.failed))
+
+
 def recompute(uow: UnitOfWork, payload: Mapping[str, Any]) -> None:
     include_finished = bool(payload.get("include_finished", False))
     last = clocks.recompute_tickets(
@@ -47,4 +58,8 @@ def recompute(uow: UnitOfWork, payload: Mapping[str, Any]) -> None:
         enqueue(uow, RECOMPUTE_TASK, {"after_id": last, "include_finished": include_finished})
 
 
-TASKS: Mapping[str, Handler] = {SCAN_TASK: scan_due, RECOMPUTE_TASK: recompute}
+TASKS: Mapping[str, Handler] = {
+    SCAN_TASK: scan_due,
+    CHECK_TASK: check_ticket,
+    RECOMPUTE_TASK: recompute,
+}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 import types
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -23,7 +23,7 @@ from closeloop.routing import service as routing
 from closeloop.routing.domain import Strategy
 from closeloop.routing.models import RoutingDecision, RoutingFeedback, TicketRouting
 from closeloop.routing.schemas import ActionsIn, ConditionIn, RuleCreate
-from closeloop.routing.service.predictions import CLASSIFIER_MODULE
+from closeloop.routing.service import predictions
 from closeloop.tickets import service as tickets
 from closeloop.tickets.custom_fields.domain import FieldType
 from closeloop.tickets.domain import TicketType
@@ -262,9 +262,12 @@ class FakePrediction:
     model_id: int
 
 
+FAKE_CLASSIFIER = "tests.integration.routing.fake_classifier"
+
+
 @pytest.fixture
-def classifier() -> Iterator[dict[str, Any]]:
-    """A stand-in for ``routing.classifier``: predictions and thresholds set by the test."""
+def classifier(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """A stand-in for the classifier: predictions and thresholds set by the test."""
     state: dict[str, Any] = {"predictions": {}, "thresholds": {}}
 
     def predict_for_ticket(
@@ -273,16 +276,12 @@ def classifier() -> Iterator[dict[str, Any]]:
         assert subject
         return dict(state["predictions"])
 
-    module = types.ModuleType(CLASSIFIER_MODULE)
+    module = types.ModuleType(FAKE_CLASSIFIER)
     module.predict_for_ticket = predict_for_ticket  # type: ignore[attr-defined]
     module.thresholds = lambda _uow: dict(state["thresholds"])  # type: ignore[attr-defined]
-    saved = sys.modules.get(CLASSIFIER_MODULE)
-    sys.modules[CLASSIFIER_MODULE] = module
-    yield state
-    if saved is None:
-        sys.modules.pop(CLASSIFIER_MODULE, None)
-    else:
-        sys.modules[CLASSIFIER_MODULE] = saved
+    monkeypatch.setitem(sys.modules, FAKE_CLASSIFIER, module)
+    monkeypatch.setattr(predictions, "CLASSIFIER_MODULES", (FAKE_CLASSIFIER,))
+    return state
 
 
 def test_a_confident_prediction_wins_over_the_rules_and_a_weak_one_does_not(

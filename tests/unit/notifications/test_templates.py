@@ -15,6 +15,7 @@ PARAMS = {
     "due_at": "2026-11-25T02:15:00+00:00",
     "step": 2,
     "channel": "值班群",
+    "transfers": 3,
 }
 
 
@@ -51,6 +52,13 @@ PARAMS = {
             "Ticket TK-000042 escalated (step 2)",
             "TK-000042 “VPN 断线” was escalated because its resolution target was missed.",
             id="escalated_case",
+        ),
+        pytest.param(
+            NotificationEvent.ticket_ping_pong,
+            "Ticket TK-000042 is going back and forth between teams",
+            "TK-000042 “VPN 断线” was passed between teams 3 times. "
+            "Please decide which team owns it.",
+            id="ping_pong_case",
         ),
         pytest.param(
             NotificationEvent.channel_test,
@@ -98,6 +106,12 @@ def test_english(event: NotificationEvent, title: str, body: str) -> None:
             "工单 TK-000042 已升级（第 2 级）",
             "工单 TK-000042「VPN 断线」因解决目标未达成而升级。",
             id="escalated_case",
+        ),
+        pytest.param(
+            NotificationEvent.ticket_ping_pong,
+            "工单 TK-000042 在团队之间来回转派",
+            "工单 TK-000042「VPN 断线」已在团队之间转派 3 次，请确定由哪个团队负责。",
+            id="ping_pong_case",
         ),
         pytest.param(
             NotificationEvent.channel_test,

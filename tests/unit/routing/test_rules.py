@@ -186,6 +186,12 @@ def test_first_match_wins_and_disabled_rules_never_fire(
         pytest.param(r"(\d{1,3}\.){3}\d{1,3}", id="bounded_nested_case"),
         pytest.param(r"vpn.*(断开|disconnect)", id="one_wide_repeat_case"),
         pytest.param(r"\bSAP\b", id="word_boundary_case"),
+        pytest.param(r"[^@\s]+@[^@\s]+", id="negated_classes_case"),
+        pytest.param(r"[^a-z@]+@x", id="negated_range_case"),
+        pytest.param(r"(?>a+)b", id="atomic_group_case"),
+        pytest.param(r"(?=订单)\w+", id="lookahead_case"),
+        pytest.param(r"(?:(?=a)b)+x", id="lookahead_in_repeat_case"),
+        pytest.param(r"(?:(?>c)d)+x", id="atomic_in_repeat_case"),
     ],
 )
 def test_useful_patterns_are_accepted(pattern: str) -> None:
@@ -208,6 +214,8 @@ def test_useful_patterns_are_accepted(pattern: str) -> None:
         pytest.param(r"a{1,1000}a{1,1000}", "follow each other", id="large_bounds_case"),
         pytest.param(r"(.)\1", "Back-references", id="backreference_case"),
         pytest.param(r"a+b+c+d+e+", "more than", id="too_many_case"),
+        pytest.param(r"(?:ab)+(?:ab)+", "follow each other", id="grouped_repeats_case"),
+        pytest.param(r"[^x]+[^y]+", "follow each other", id="negated_overlap_case"),
     ],
 )
 def test_catastrophic_patterns_are_refused(pattern: str, fragment: str) -> None:
@@ -237,6 +245,18 @@ def test_invalid_conditions_are_named(condition: Condition, code: str) -> None:
 
     assert [p.code for p in problems] == [code]
     assert problems[0].field.startswith("conditions.0.")
+
+
+def test_a_rule_has_at_most_twenty_conditions() -> None:
+    problems = rule_problems([when("text", "contains", "a")] * 21, Actions(team_id=1))
+
+    assert [p.as_dict() for p in problems] == [
+        {
+            "field": "conditions",
+            "code": "too_many",
+            "message": "A rule has at most 20 conditions.",
+        }
+    ]
 
 
 def test_invalid_actions_are_named() -> None:

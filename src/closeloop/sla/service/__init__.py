@@ -23,7 +23,7 @@ from closeloop.sla.service.clocks import (
     recompute_tickets,
     ticket_sla,
 )
-from closeloop.sla.service.escalation import ScanResult, check_ticket, scan_due
+from closeloop.sla.service.escalation import ScanResult, check_due_ticket, check_ticket, scan_due
 from closeloop.sla.service.policies import (
     create_policy,
     delete_policy,
@@ -41,6 +41,7 @@ __all__ = [
     "ScanResult",
     "apply_bundled_schedule",
     "attainment",
+    "check_due_ticket",
     "check_ticket",
     "create_calendar",
     "create_policy",

@@ -23,6 +23,7 @@ from closeloop.audit import service as audit
 from closeloop.audit.service import Change
 from closeloop.db.session import UnitOfWork
 from closeloop.jobs.queue import enqueue
+from closeloop.kit.clock import ensure_utc
 from closeloop.sla import permissions, repository
 from closeloop.sla.clock import Target, TargetKind, TargetState
 from closeloop.sla.domain import (
@@ -46,6 +47,8 @@ from closeloop.tickets.domain import OPEN_STATUSES, TicketQuery
 
 VIA_CLOCKS = "sla:clock"
 RECOMPUTE_TASK = "sla.recompute"
+CHECK_TASK = "sla.check_ticket"
+CHECK_MAX_ATTEMPTS = 3
 RECOMPUTE_BATCH = 200
 TICKET_ENTITY = "ticket"
 _DONE_KEY = "sla.recomputed"
@@ -210,10 +213,14 @@ def recompute_ticket(
         fired=fired_positions(uow, ticket.id),
     )
     repository.delete_clocks(uow.session, ticket.id, [k.value for k in dropped])
+    checks_before = {kind: row.next_check_at for kind, row in rows.items()}
     result = Recomputed(ticket_id=ticket.id, plans=plans)
     for plan in plans:
         result.rows[plan.kind] = _store(uow, ticket, plan, rows.get(plan.kind), now, via)
     uow.session.flush()
+    for kind, row in result.rows.items():
+        if row.next_check_at is not None and row.next_check_at != checks_before.get(kind):
+            schedule_check(uow, ticket_id=ticket.id, at=row.next_check_at)
     due_at, state = summarise(
         (TargetState(r.state), r.due_at, r.met_at) for r in result.rows.values()
     )
@@ -305,6 +312,22 @@ def _record_milestones(
             "on_time": after["state"] == TargetState.met.value,
         }
         record_on_ticket(uow, ticket_id, "sla.met", Change(kind, None, met), via)
+
+
+def schedule_check(uow: UnitOfWork, *, ticket_id: int, at: datetime) -> None:
+    """A timer: ``sla.check_ticket`` for this ticket at ``at`` (a clock's next check), in the
+    caller's transaction. One job per ticket and instant (the idempotency key), so
+    recomputations never pile up duplicates; a timer made stale by a later change finds nothing
+    due and ends. The minute scan stays as the safety net."""
+    instant = ensure_utc(at)
+    enqueue(
+        uow,
+        CHECK_TASK,
+        {"ticket_id": ticket_id},
+        run_at=instant,
+        idempotency_key=f"sla.check:{ticket_id}:{instant.isoformat()}",
+        max_attempts=CHECK_MAX_ATTEMPTS,
+    )
 
 
 def record_on_ticket(

@@ -1,5 +1,10 @@
 """The scan: find clocks whose next event has come, recompute them, fire the ladder steps due.
 
+Two callers share one path per ticket: the ``sla.check_ticket`` timer, enqueued for each
+clock's next check instant whenever it changes (``clocks.schedule_check``), which acts within
+the worker's polling interval of the instant; and the minute scan, the safety net for timers
+that were lost or never enqueued (clocks written before timers existed, a dead job).
+
 Each step fires exactly once per ticket, target and next-response cycle: the firing row's
 unique key is the guard. The insert does nothing when the key exists, so a second scan (a
 retried job, another worker racing this one) skips the step instead of acting twice. The
@@ -34,6 +39,7 @@ from closeloop.sla.service.clocks import (
     mark_failed,
     recompute_ticket,
     record_on_ticket,
+    schedule_check,
 )
 from closeloop.tickets import service as tickets
 from closeloop.tickets.domain import Priority
@@ -69,31 +75,52 @@ def scan_due(uow: UnitOfWork, *, limit: int = SCAN_BATCH) -> ScanResult:
     due, full = repository.due_ticket_ids(uow.session, now, limit=limit)
     result = ScanResult(more=full)
     for ticket_id in sorted(due):
-        try:
-            with uow.session.begin_nested():
-                fired = check_ticket(uow, ticket_id=ticket_id)
-        except Exception:
-            # The savepoint's rows are gone; so that nothing builds on them (the audit chain
-            # caches its head per ticket), this unit of work leaves the ticket alone.
-            log.exception("sla.check_failed", ticket_id=ticket_id)
-            mark_failed(uow, ticket_id)
-            _postpone(uow, ticket_id, now)
-            result.failed.append(ticket_id)
-            continue
-        if _postpone(uow, ticket_id, now):
-            # A check always moves the next one past now; one that did not would be picked
-            # again at once, so it waits like a failure instead of spinning the scan.
-            log.warning("sla.check_did_not_advance", ticket_id=ticket_id)
-        result.checked += 1
-        result.fired += len(fired)
-        # Published only once the ticket's savepoint is released: never for a rolled-back step.
-        for event in fired:
-            uow.publish(event)
+        _check_due_ticket(uow, ticket_id, now, result)
     return result
 
 
+def check_due_ticket(uow: UnitOfWork, *, ticket_id: int) -> ScanResult:
+    """What the scan does, for one ticket (the ``sla.check_ticket`` timer): nothing when none of
+    its clocks is due any more (a stale timer: a reply met the target, a pause moved it)."""
+    now = uow.clock.now()
+    result = ScanResult()
+    if repository.has_due_check(uow.session, ticket_id, now):
+        _check_due_ticket(uow, ticket_id, now, result)
+    return result
+
+
+def _check_due_ticket(uow: UnitOfWork, ticket_id: int, now: datetime, result: ScanResult) -> None:
+    """Check one due ticket in a savepoint and count it in ``result``; the scan and the
+    per-ticket timer share this, so both fire each step through the same guard."""
+    try:
+        with uow.session.begin_nested():
+            fired = check_ticket(uow, ticket_id=ticket_id)
+    except Exception:
+        # The savepoint's rows are gone; so that nothing builds on them (the audit chain
+        # caches its head per ticket), this unit of work leaves the ticket alone.
+        log.exception("sla.check_failed", ticket_id=ticket_id)
+        mark_failed(uow, ticket_id)
+        _postpone(uow, ticket_id, now)
+        result.failed.append(ticket_id)
+        return
+    if _postpone(uow, ticket_id, now):
+        # A check always moves the next one past now; one that did not would be picked
+        # again at once, so it waits like a failure instead of spinning the scan.
+        log.warning("sla.check_did_not_advance", ticket_id=ticket_id)
+    result.checked += 1
+    result.fired += len(fired)
+    # Published only once the ticket's savepoint is released: never for a rolled-back step.
+    for event in fired:
+        uow.publish(event)
+
+
 def _postpone(uow: UnitOfWork, ticket_id: int, now: datetime) -> int:
-    return repository.postpone_checks(uow.session, ticket_id, due_by=now, until=now + RETRY_DELAY)
+    """Move the ticket's checks still due to ``now + RETRY_DELAY``, with a timer then."""
+    until = now + RETRY_DELAY
+    moved = repository.postpone_checks(uow.session, ticket_id, due_by=now, until=until)
+    if moved:
+        schedule_check(uow, ticket_id=ticket_id, at=until)
+    return moved
 
 
 def check_ticket(uow: UnitOfWork, *, ticket_id: int) -> list[EscalationStepFired]:
