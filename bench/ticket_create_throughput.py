@@ -54,6 +54,8 @@ class Phase:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     statuses: dict[int, int] = field(default_factory=dict)
+    # The first body of each unexpected answer, to say what went wrong.
+    samples: dict[int, str] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -84,6 +86,7 @@ def drive(
         latencies: list[float] = []
         errors = 0
         statuses: dict[int, int] = {}
+        samples: dict[int, str] = {}
         with httpx.Client(base_url=base_url, headers=headers, timeout=60.0) as client:
             request(client, rng)  # open the keep-alive connection before the clock starts
             ready.wait()
@@ -94,8 +97,9 @@ def drive(
                 try:
                     response = request(client, rng)
                     status = response.status_code
-                except httpx.HTTPError:
-                    status = 0
+                    body = response.text
+                except httpx.HTTPError as error:
+                    status, body = 0, repr(error)
                 finished = time.perf_counter()
                 if started < window["start"]:
                     continue
@@ -104,11 +108,14 @@ def drive(
                     latencies.append(finished - started)
                 else:
                     errors += 1
+                    samples.setdefault(status, body[:300])
         with lock:
             phase.latencies.extend(latencies)
             phase.errors += errors
             for status, count in statuses.items():
                 phase.statuses[status] = phase.statuses.get(status, 0) + count
+            for status, sample in samples.items():
+                phase.samples.setdefault(status, sample)
 
     threads = [threading.Thread(target=client_loop, args=(n,)) for n in range(clients)]
     for thread in threads:
@@ -243,6 +250,8 @@ def run(database: str, *, seconds: float, clients: int, postgres_server: str) ->
         unexpected = {s: n for s, n in phase.statuses.items() if n and s not in (200, 201)}
         if unexpected:
             print(f"  {phase.name}: unexpected answers {unexpected}")
+            for status in unexpected:
+                print(f"    {status}: {phase.samples.get(status, '')}")
     ratio = created.rate / trivial.rate if trivial.rate else float("nan")
     verdict = "met" if ratio >= TARGET_RATIO else "MISSED"
     print(f"  ratio tickets/s ÷ healthz/s = {ratio:.2f} (target >= {TARGET_RATIO}: {verdict})")

@@ -23,8 +23,8 @@ from __future__ import annotations
 import io
 import pickle
 import unicodedata
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from typing import Any, Self
 
 import numpy as np
@@ -56,13 +56,11 @@ class ClassifierParams:
     min_df: int = 2
     # Character n-grams in more than this share of the texts are dropped ("th", "e "): they
     # carry little and make the features much denser, so the SVM slower.
-    char_max_df: float = 1.0
+    char_max_df: float = 0.2
     c: float = 0.3
-    calibration_folds: int = 5
+    calibration_folds: int = 3
     calibration_c: float = 1.0
     seed: int = 0
-    # Threads for the cross-fitting folds (liblinear releases the GIL).
-    n_jobs: int = 2
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -228,14 +226,29 @@ class _Fitted:
     classes: tuple[str, ...]
 
 
-@dataclass(slots=True)
 class TextClassifier:
-    """Fit on (text, label) pairs; predict a label with a probability per text."""
+    """Fit on (text, label) pairs; predict a label with a probability per text.
 
-    params: ClassifierParams = field(default_factory=ClassifierParams)
-    _fitted: _Fitted | None = None
-    sklearn_version: str = sklearn.__version__
-    format_version: int = FORMAT_VERSION
+    :meth:`predict_proba` goes through scikit-learn (batches: training, evaluation);
+    :meth:`predict_one`, what intake calls for each new ticket, computes the same numbers with
+    a few numpy operations on the fitted vocabularies and coefficients, without scikit-learn's
+    per-call input validation, which costs more than the arithmetic for one short text.
+    """
+
+    def __init__(self, params: ClassifierParams | None = None) -> None:
+        self.params = params or ClassifierParams()
+        self.sklearn_version: str = sklearn.__version__
+        self.format_version = FORMAT_VERSION
+        self._fitted: _Fitted | None = None
+        self._fast: _FastPath | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_fast"] = None  # derived from _fitted; rebuilt on first use
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -274,6 +287,7 @@ class TextClassifier:
         calibrator = LogisticRegression(C=params.calibration_c, max_iter=1000)
         calibrator.fit(out_of_fold, y)
         self._fitted = _Fitted(word, char, char_weights, svm, calibrator, classes)
+        self._fast = None
         return self
 
     def predict_proba(self, texts: Sequence[str]) -> NDArray[np.float64]:
@@ -293,7 +307,16 @@ class TextClassifier:
         return [(classes[i], float(probabilities[row, i])) for row, i in enumerate(best)]
 
     def predict_one(self, text: str) -> tuple[str, float]:
-        return self.predict([text])[0]
+        """The most probable label of one text and its probability (the fast path)."""
+        probabilities = self.predict_proba_one(text)
+        best = int(probabilities.argmax())
+        return self.classes[best], float(probabilities[best])
+
+    def predict_proba_one(self, text: str) -> NDArray[np.float64]:
+        """:meth:`predict_proba` of one text, computed directly (equal up to rounding)."""
+        if self._fast is None:
+            self._fast = _FastPath.of(self._model())
+        return self._fast.probabilities(text)
 
     def to_bytes(self) -> bytes:
         """The fitted classifier as a pickle (stored with its SHA-256; see ``model_store``)."""
@@ -323,24 +346,13 @@ class TextClassifier:
         classes: tuple[str, ...],
         folds: int,
     ) -> NDArray[np.float64]:
-        from joblib import Parallel, delayed
-
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.params.seed)
-        splits = list(splitter.split(np.zeros(len(y)), y))
-
-        def fold(train: NDArray[np.intp], test: NDArray[np.intp]) -> NDArray[np.float64]:
-            svm = self._svm().fit(features[train], y[train])
-            scores = _scores(svm, features[test])
-            if tuple(svm.classes_) != classes:  # a fold without some label: cannot happen
-                raise ClassifierError("a calibration fold lacks a label")
-            return scores
-
-        results = Parallel(n_jobs=self.params.n_jobs, prefer="threads")(
-            delayed(fold)(train, test) for train, test in splits
-        )
         out_of_fold = np.zeros((len(y), 1 if len(classes) == 2 else len(classes)))
-        for (_train, test), scores in zip(splits, results, strict=True):
-            out_of_fold[test] = scores
+        # One fold after the other: liblinear draws from one random generator per process, so
+        # folds fitted in threads at once would not give the same model twice.
+        for train, test in splitter.split(np.zeros(len(y)), y):
+            svm = self._svm().fit(features[train], y[train])
+            out_of_fold[test] = _scores(svm, features[test])
         return out_of_fold
 
     def _model(self) -> _Fitted:
@@ -353,6 +365,100 @@ def _scores(svm: LinearSVC, features: sparse.csr_matrix) -> NDArray[np.float64]:
     """The SVM's decision scores as a 2-D array (one column for two classes)."""
     scores = np.asarray(svm.decision_function(features), dtype=np.float64)
     return scores.reshape(-1, 1) if scores.ndim == 1 else scores
+
+
+@dataclass(slots=True)
+class _FastPath:
+    """The fitted model as plain arrays, for one text at a time."""
+
+    word_analyzer: Callable[[str], list[str]]
+    word_vocabulary: Mapping[str, int]
+    word_idf: NDArray[np.float64]
+    char: CharWbCounts
+    char_word_grams: sparse.csr_matrix
+    char_idf: NDArray[np.float64]
+    svm_word: NDArray[np.float64]  # (scores x word features)
+    svm_char: NDArray[np.float64]
+    svm_intercept: NDArray[np.float64]
+    calibrator_coef: NDArray[np.float64]
+    calibrator_intercept: NDArray[np.float64]
+
+    @classmethod
+    def of(cls, model: _Fitted) -> _FastPath:
+        word_count = len(model.word.vocabulary_)
+        coef = np.asarray(model.svm.coef_, dtype=np.float64)
+        if model.char._word_grams is None:
+            raise ClassifierError("the character n-gram counter is not fitted")
+        return cls(
+            word_analyzer=model.word.build_analyzer(),
+            word_vocabulary=model.word.vocabulary_,
+            word_idf=np.asarray(model.word.idf_, dtype=np.float64),
+            char=model.char,
+            char_word_grams=model.char._word_grams,
+            char_idf=np.asarray(model.char_weights.idf_, dtype=np.float64),
+            svm_word=np.ascontiguousarray(coef[:, :word_count]),
+            svm_char=np.ascontiguousarray(coef[:, word_count:]),
+            svm_intercept=np.asarray(model.svm.intercept_, dtype=np.float64),
+            calibrator_coef=np.asarray(model.calibrator.coef_, dtype=np.float64),
+            calibrator_intercept=np.asarray(model.calibrator.intercept_, dtype=np.float64),
+        )
+
+    def probabilities(self, text: str) -> NDArray[np.float64]:
+        vocabulary = self.word_vocabulary
+        word_hits = [vocabulary[gram] for gram in self.word_analyzer(text) if gram in vocabulary]
+        word_columns, word_values = _sublinear_tfidf(
+            np.asarray(word_hits, dtype=np.intp), None, self.word_idf
+        )
+        char_columns, char_values = self._char_features(text)
+        scores = (
+            self.svm_word[:, word_columns] @ word_values
+            + self.svm_char[:, char_columns] @ char_values
+            + self.svm_intercept
+        )
+        decision = self.calibrator_coef @ scores + self.calibrator_intercept
+        if decision.shape[0] == 1:  # two labels: a binary logistic regression
+            positive = 1.0 / (1.0 + np.exp(-decision[0]))
+            return np.array([1.0 - positive, positive])
+        exponentials = np.exp(decision - decision.max())
+        return np.asarray(exponentials / exponentials.sum(), dtype=np.float64)
+
+    def _char_features(self, text: str) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+        grams = self.char_word_grams
+        words = self.char._words
+        vocabulary = self.char.vocabulary_
+        low, high = self.char.ngram_range
+        columns: list[NDArray[np.int32]] = []
+        weights: list[NDArray[np.float64]] = []
+        unseen: list[int] = []
+        for word in normalise(text).split():
+            row = words.get(word)
+            if row is None:
+                unseen.extend(
+                    vocabulary[gram] for gram in _word_ngrams(word, low, high) if gram in vocabulary
+                )
+                continue
+            start, end = grams.indptr[row], grams.indptr[row + 1]
+            columns.append(grams.indices[start:end])
+            weights.append(grams.data[start:end])
+        columns.append(np.asarray(unseen, dtype=np.int32))
+        weights.append(np.ones(len(unseen)))
+        return _sublinear_tfidf(
+            np.concatenate(columns).astype(np.intp), np.concatenate(weights), self.char_idf
+        )
+
+
+def _sublinear_tfidf(
+    columns: NDArray[np.intp], weights: NDArray[np.float64] | None, idf: NDArray[np.float64]
+) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+    """One document's TF-IDF as scikit-learn computes it with ``sublinear_tf``: counts
+    (summed ``weights``) become 1 + log(count), times idf, scaled to unit length."""
+    if columns.size == 0:
+        return columns, np.zeros(0)
+    unique, inverse = np.unique(columns, return_inverse=True)
+    counts = np.bincount(inverse, weights=weights)
+    values = (np.log(counts) + 1.0) * idf[unique]
+    norm = float(np.sqrt(values @ values))
+    return unique, values / norm if norm > 0 else values
 
 
 # --- thresholds: precision against coverage ------------------------------------------------------

@@ -24,14 +24,12 @@ from closeloop.db import migrate
 from closeloop.db.session import UnitOfWork, create_database_engine, create_session_factory
 from closeloop.jobs.models import Job
 from closeloop.routing import model_store, tasks, training
-from closeloop.routing.classifier import ClassifierParams
 from closeloop.routing.model_store import Prediction, RoutingModel
 from closeloop.routing.models import RoutingFeedback
 from closeloop.tickets import service as tickets
 from closeloop.tickets.domain import MessageKind, TicketStatus
 from closeloop.tickets.schemas import MessageCreate, TicketCreate
 
-FAST = ClassifierParams(calibration_folds=3, n_jobs=1)
 # What each team's tickets talk about, in both languages.
 TOPICS = {
     "network": (["VPN 断开", "无法上网", "wifi down", "network slow", "网络 延迟"], "fault", "P2"),
@@ -155,7 +153,7 @@ def test_a_trained_model_is_stored_activated_and_predicts_above_its_threshold(
     teams = desk(uow, 15)
     examples = training.examples_from_tickets(uow)["team"]
 
-    result = training.train(examples, params=FAST, min_held_out_for_threshold=5)
+    result = training.train(examples, min_held_out_for_threshold=5)
     stored = training.store(uow, result, activate=True, via="test")
     uow.commit()
 
@@ -174,7 +172,7 @@ def test_a_trained_model_is_stored_activated_and_predicts_above_its_threshold(
     row = uow.session.get(RoutingModel, stored.id)
     assert row is not None
     assert row.blob_sha256 == hashlib.sha256(row.blob).hexdigest()
-    assert row.params["c"] == FAST.c
+    assert (row.params["c"], row.params["calibration_folds"]) == (0.3, 3)
     assert [
         (entry.action, entry.field)
         for entry in audit.timeline(uow, entity_type="routing_model", entity_id=stored.id)
@@ -212,15 +210,9 @@ def test_no_model_means_no_prediction(uow: UnitOfWork) -> None:
 def test_activating_a_model_retires_the_fields_previous_one(uow: UnitOfWork) -> None:
     desk(uow, 10)
     examples = training.examples_from_tickets(uow)
-    first = training.store(
-        uow, training.train(examples["team"], params=FAST), activate=True, via="test"
-    )
-    other_field = training.store(
-        uow, training.train(examples["type"], params=FAST), activate=True, via="test"
-    )
-    second = training.store(
-        uow, training.train(examples["team"], params=FAST), activate=False, via="test"
-    )
+    first = training.store(uow, training.train(examples["team"]), activate=True, via="test")
+    other_field = training.store(uow, training.train(examples["type"]), activate=True, via="test")
+    second = training.store(uow, training.train(examples["team"]), activate=False, via="test")
     uow.commit()
     assert [(m.id, m.is_active) for m in model_store.list_models(uow, field="team")] == [
         (second.id, False),
@@ -246,9 +238,7 @@ def test_activating_a_model_retires_the_fields_previous_one(uow: UnitOfWork) -> 
 def test_a_tampered_blob_is_not_loaded(uow: UnitOfWork) -> None:
     desk(uow, 15)
     examples = training.examples_from_tickets(uow)["team"]
-    stored = training.store(
-        uow, training.train(examples, params=FAST), activate=True, threshold=0.0, via="test"
-    )
+    stored = training.store(uow, training.train(examples), activate=True, threshold=0.0, via="test")
     uow.commit()
     assert set(model_store.predict_for_ticket(uow, subject="VPN 断开", description="")) == {"team"}
     blob = uow.session.scalars(select(RoutingModel.blob).where(RoutingModel.id == stored.id)).one()
@@ -286,7 +276,7 @@ def test_a_csv_export_trains_a_model(uow: UnitOfWork, tmp_path: Path) -> None:
     examples = training.examples_from_csv(
         path, field="team", text_column="body", label_column="queue"
     )
-    result = training.train(examples, params=FAST)
+    result = training.train(examples)
     stored = training.store(uow, result, activate=False, via="test")
     uow.commit()
 
@@ -304,7 +294,7 @@ def test_too_few_examples_are_refused(uow: UnitOfWork) -> None:
         field="team", texts=("a",) * 40, labels=("x",) * 36 + ("y",) * 4, source="tickets"
     )
     with pytest.raises(training.TrainingError, match="same label"):
-        training.train(examples, params=FAST)
+        training.train(examples)
     assert training.MIN_EXAMPLES == tasks.FIRST_MODEL_EXAMPLES
 
 

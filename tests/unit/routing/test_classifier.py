@@ -48,7 +48,7 @@ def synthetic_tickets(count: int, seed: int) -> tuple[list[str], list[str]]:
 @pytest.fixture(scope="module")
 def fitted() -> TextClassifier:
     texts, labels = synthetic_tickets(150, seed=1)
-    return TextClassifier(ClassifierParams(calibration_folds=3, n_jobs=1)).fit(texts, labels)
+    return TextClassifier().fit(texts, labels)
 
 
 def test_it_learns_chinese_and_english_tickets_alike(fitted: TextClassifier) -> None:
@@ -65,7 +65,9 @@ def test_confidences_are_probabilities_that_sum_to_one(fitted: TextClassifier) -
     assert probabilities.shape == (3, 3)
     assert np.allclose(probabilities.sum(axis=1), 1.0)
     assert ((probabilities >= 0) & (probabilities <= 1)).all()
-    assert fitted.predict_one("无法打印") == ("printing", float(probabilities[0].max()))
+    label, confidence = fitted.predict_one("无法打印")
+    assert label == "printing"
+    assert confidence == pytest.approx(probabilities[0].max(), abs=1e-12)
     # A clear ticket is more certain than one that names no team's words.
     assert probabilities[0].max() > probabilities[1].max()
 
@@ -75,9 +77,21 @@ def test_full_width_text_is_read_like_plain_text(fitted: TextClassifier) -> None
     assert fitted.predict_one("ＶＰＮ 断开") == fitted.predict_one("vpn 断开")
 
 
+@pytest.mark.parametrize("labels", [3, 2])
+def test_one_ticket_at_a_time_gives_the_batch_probabilities(labels: int) -> None:
+    texts, names = synthetic_tickets(90, seed=8)
+    kept = [(t, y) for t, y in zip(texts, names, strict=True) if labels == 3 or y != "accounts"]
+    model = TextClassifier().fit([t for t, _ in kept], [y for _, y in kept])
+    others, _ = synthetic_tickets(30, seed=9)
+    probes = [*others, "", "全新 的 词语 zzqx", "ＶＰＮ　断开", "printer printer printer 打印机"]
+    batch = model.predict_proba(probes)
+    one_by_one = np.array([model.predict_proba_one(text) for text in probes])
+    assert np.allclose(one_by_one, batch, rtol=0, atol=1e-12)
+
+
 def test_fitting_is_deterministic() -> None:
     texts, labels = synthetic_tickets(90, seed=3)
-    params = ClassifierParams(calibration_folds=3, n_jobs=2)
+    params = ClassifierParams(c=0.5)
     first = TextClassifier(params).fit(texts, labels).predict_proba(texts)
     second = TextClassifier(params).fit(texts, labels).predict_proba(texts)
     assert np.array_equal(first, second)
@@ -86,9 +100,7 @@ def test_fitting_is_deterministic() -> None:
 def test_two_labels_work_too() -> None:
     texts, labels = synthetic_tickets(90, seed=4)
     pairs = [(t, y) for t, y in zip(texts, labels, strict=True) if y != "accounts"]
-    model = TextClassifier(ClassifierParams(calibration_folds=3, n_jobs=1)).fit(
-        [t for t, _ in pairs], [y for _, y in pairs]
-    )
+    model = TextClassifier().fit([t for t, _ in pairs], [y for _, y in pairs])
     assert model.classes == ("network", "printing")
     assert model.predict_proba(["printer offline"]).shape == (1, 2)
     assert model.predict_one("printer offline")[0] == "printing"
