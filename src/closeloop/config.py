@@ -29,7 +29,9 @@ class Settings(BaseSettings):
     )
     secret_key: SecretStr = Field(
         SecretStr(""),
-        description="Encrypts stored credentials (notification channel secrets). Generated on first run.",
+        description=(
+            "Encrypts stored credentials (notification channel secrets). Generated on first run."
+        ),
     )
     host: str = Field("127.0.0.1", description="Address `closeloop serve` listens on.")
     port: int = Field(8000, description="Port `closeloop serve` listens on.")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
+from tests.builders import make_agent, make_customer
 
 from closeloop.accounts.domain import Role
 from closeloop.db.session import UnitOfWork
 from closeloop.kit.clock import FrozenClock
-from tests.builders import make_agent, make_customer
 
 PASSWORD = "correct horse battery"
 

@@ -7,7 +7,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from closeloop.accounts.models import (
@@ -34,22 +46,33 @@ def agent_by_email(session: Session, email: str) -> Agent | None:
 
 
 def agent_with_teams(session: Session, agent_id: int) -> tuple[Agent, set[int], set[int]] | None:
-    """The agent, the teams they belong to and the teams they lead, in one round trip."""
-    rows = session.execute(
-        select(Agent, TeamMembership.team_id)
-        .outerjoin(TeamMembership, TeamMembership.agent_id == Agent.id)
-        .where(Agent.id == agent_id)
-    ).all()
-    if not rows:
+    """The agent, the teams they belong to and the teams they lead.
+
+    The agent usually sits in the identity map already (loaded with their token), so this is
+    one round trip for both team sets.
+    """
+    agent = session.get(Agent, agent_id)
+    if agent is None:
         return None
-    agent = rows[0][0]
-    member_of = {row[1] for row in rows if row[1] is not None}
-    led = set(session.scalars(select(Team.id).where(Team.lead_id == agent_id)))
+    memberships = select(TeamMembership.team_id, literal(False).label("leads")).where(
+        TeamMembership.agent_id == agent_id
+    )
+    leads = select(Team.id, literal(True).label("leads")).where(Team.lead_id == agent_id)
+    member_of: set[int] = set()
+    led: set[int] = set()
+    for team_id, is_lead in session.execute(union_all(memberships, leads)):
+        (led if is_lead else member_of).add(team_id)
     return agent, member_of, led
 
 
 def token_by_hash(session: Session, token_hash: str) -> ApiToken | None:
-    return session.scalars(select(ApiToken).where(ApiToken.token_hash == token_hash)).first()
+    """The token, with its agent loaded into the identity map in the same round trip."""
+    row = session.execute(
+        select(ApiToken, Agent)
+        .outerjoin(Agent, Agent.id == ApiToken.agent_id)
+        .where(ApiToken.token_hash == token_hash)
+    ).first()
+    return None if row is None else row[0]
 
 
 def login_session_by_hash(session: Session, session_hash: str) -> LoginSession | None:

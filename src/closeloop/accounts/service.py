@@ -45,6 +45,9 @@ from closeloop.audit import service as audit
 from closeloop.audit.service import Actor, Change
 from closeloop.db.session import UnitOfWork
 
+# The public name of a stored customer for other features (the model module is private).
+CustomerRecord = Customer
+
 TOKEN_PREFIX = "clp_"  # noqa: S105 (a public marker, not a secret)
 # Writing last_used_at on every request would turn each read into a write.
 _LAST_USED_RESOLUTION = timedelta(minutes=5)
@@ -433,7 +436,8 @@ def find_or_create_customer(
         # only this insert: the winner's row is then found and used.
         with uow.session.begin_nested():
             return create_customer(uow, name=name, identities=[(kind, value)], actor=actor, via=via)
-    except IntegrityError:
+    except (IntegrityError, IdentityAlreadyUsed):
+        # IdentityAlreadyUsed: the other intake committed between our lookup and our insert.
         found = find_customer_by_identity(uow, kind, value)
         if found is None:
             raise

@@ -24,12 +24,14 @@ from closeloop.tickets.service._common import (
 _AGENT_ONLY_FIELDS = ("priority", "team_id", "assignee_id", "tags", "requester_id", "requester")
 
 
-def _requester_id(uow: UnitOfWork, data: TicketCreate, actor: Principal, via: str) -> int:
+def _requester(
+    uow: UnitOfWork, data: TicketCreate, actor: Principal, via: str
+) -> accounts.CustomerRecord:
     if actor.is_customer:
         assert actor.id is not None
-        return actor.id
+        return accounts.get_customer(uow, actor.id)
     if data.requester_id is not None:
-        return accounts.get_customer(uow, data.requester_id).id
+        return accounts.get_customer(uow, data.requester_id)
     if data.requester is not None:
         return accounts.find_or_create_customer(
             uow,
@@ -38,7 +40,7 @@ def _requester_id(uow: UnitOfWork, data: TicketCreate, actor: Principal, via: st
             name=data.requester.name,
             actor=actor,
             via=via,
-        ).id
+        )
     raise RequesterRequired()
 
 
@@ -47,8 +49,8 @@ def open_ticket(uow: UnitOfWork, *, data: TicketCreate, actor: Principal, via: s
         refused = [name for name in _AGENT_ONLY_FIELDS if name in data.model_fields_set]
         if refused:
             raise FieldsNotAllowed(fields=", ".join(refused))
-    requester_id = _requester_id(uow, data, actor, via)
-    requester = accounts.get_customer(uow, requester_id)
+    requester = _requester(uow, data, actor, via)
+    requester_id = requester.id
     check_team_and_assignee(uow, team_id=data.team_id, assignee_id=data.assignee_id)
     custom_fields = clean_custom_fields(uow, data.type.value, data.custom_fields)
     tags = normalise_tags(data.tags)
