@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Select,
+    TextClause,
     and_,
     bindparam,
     column,
@@ -244,7 +246,43 @@ def _text_condition(search: str, dialect: str) -> ColumnElement[bool]:
     return or_(*matches) if matches else false()
 
 
+def _fts_driven_query(principal: Principal, query: TicketQuery) -> Select[Ticket] | None:
+    """SQLite: let FTS5 walk its matches in rowid (= ticket id) order and stop at the page end.
+
+    The general shape collects every match and sorts them all, which costs in proportion to how
+    common the word is (0.9 s for a common word on 1M tickets). Ticket ids grow with creation
+    time, so for the creation-order sorts the id order is the same order; cursors page by id.
+    """
+    terms = query_terms(query.text)
+    if not terms or parse_ticket_number(query.text) is not None:
+        return None
+    if query.sort not in ("created_at", "id"):
+        return None
+    conditions: list[ColumnElement[bool] | TextClause] = [
+        text("ticket_search MATCH :match").bindparams(match=fts5_match_expression(terms)),
+        visible_to(principal),
+        *_filters(replace(query, text=""), "sqlite"),
+    ]
+    rowid = ticket_search.c.rowid
+    if query.after:
+        after_id = query.after.get("id")
+        if not isinstance(after_id, int):
+            raise InvalidCursor("id")
+        conditions.append(rowid < after_id if query.descending else rowid > after_id)
+    return (
+        select(Ticket)
+        .join(ticket_search, rowid == Ticket.id)
+        .where(and_(*conditions))
+        .order_by(rowid.desc() if query.descending else rowid.asc())
+        .limit(query.limit + 1)
+    )
+
+
 def list_query(principal: Principal, query: TicketQuery, dialect: str) -> Select[Ticket]:
+    if dialect == "sqlite":
+        driven = _fts_driven_query(principal, query)
+        if driven is not None:
+            return driven
     conditions = [visible_to(principal), *_filters(query, dialect)]
     after = _after(query)
     if after is not None:
