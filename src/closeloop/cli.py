@@ -478,7 +478,8 @@ def train(
             )
             uow.commit()
             state = "active" if stored.is_active else "stored, not active"
-            click.echo(f"model {stored.id} ({name}): {state}, threshold {stored.threshold}")
+            shown = "none" if stored.threshold is None else f"{stored.threshold:.3f}"
+            click.echo(f"model {stored.id} ({name}): {state}, threshold {shown}")
             click.echo("")
     if failed:
         sys.exit(1)

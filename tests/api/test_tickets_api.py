@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, func, select
 from tests.builders import bearer, make_agent, make_customer, make_team, make_ticket
@@ -509,3 +510,20 @@ def test_team_and_agent_references_must_exist(
     assert _count(uow, Ticket) == 0
     assert _count(uow, Agent) == 1
     assert _count(uow, Team) == 0
+
+
+def test_create_answers_the_ticket_as_committed_with_its_sla_clock(
+    client: TestClient, app: FastAPI, uow: UnitOfWork, admin_headers: dict[str, str]
+) -> None:
+    from closeloop.accounts.domain import SYSTEM
+    from closeloop.sla.service.seed import seed_default_sla
+    from closeloop.wiring import build_event_bus
+
+    app.state.bus = build_event_bus()  # the production reactions: routing, SLA, notifications
+    seed_default_sla(uow, actor=SYSTEM)
+    uow.commit()
+    created = _create(client, admin_headers, priority="P1")
+    assert created["sla_due_at"] is not None
+    assert created["sla_state"] == "running"
+    fetched = client.get(f"/api/v1/tickets/{created['id']}", headers=admin_headers).json()
+    assert fetched == created

@@ -96,6 +96,7 @@ class UnitOfWork:
         self.bus = bus or EventBus()
         self.clock: Clock = clock or SystemClock()
         self._events: list[object] = []
+        self._handled = 0
         self._after_commit: list[Callable[[], None]] = []
         self._session: Session | None = None
 
@@ -111,15 +112,19 @@ class UnitOfWork:
     def after_commit(self, callback: Callable[[], None]) -> None:
         self._after_commit.append(callback)
 
-    def commit(self) -> None:
-        # In-transaction handlers may publish further events; those are handled too.
-        handled = 0
-        while handled < len(self._events):
-            event_object = self._events[handled]
-            handled += 1
+    def handle_pending(self) -> None:
+        """Run the in-transaction handlers of the events published so far (and of the events
+        they publish in turn), so a response can show their effect before the commit."""
+        while self._handled < len(self._events):
+            event_object = self._events[self._handled]
+            self._handled += 1
             self.bus.handle_in_transaction(self, event_object)
+
+    def commit(self) -> None:
+        self.handle_pending()
         self.session.commit()
         events, self._events = self._events, []
+        self._handled = 0
         callbacks, self._after_commit = self._after_commit, []
         for event_object in events:
             self.bus.publish(event_object)
@@ -128,6 +133,7 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         self._events.clear()
+        self._handled = 0
         self._after_commit.clear()
         if self._session is not None:
             self._session.rollback()

@@ -352,3 +352,22 @@ def test_the_train_command_fits_a_csv_and_stores_the_model(
     assert refused.exit_code == 1
     assert "priority: 0 usable examples, at least 30 needed" in refused.output
     engine.dispose()
+
+
+def test_the_active_models_are_read_again_at_most_every_30_seconds(uow: UnitOfWork) -> None:
+    desk(uow, 10)
+    stored = training.store(
+        uow, training.train(training.examples_from_tickets(uow)["team"]), activate=True, via="test"
+    )
+    uow.commit()
+    now = [100.0]
+    cache = model_store.ModelCache(monotonic=lambda: now[0])
+    assert [loaded.model_id for loaded in cache.active(uow).values()] == [stored.id]
+
+    # Retired behind the cache's back (as another process would): seen only after 30 s.
+    uow.session.execute(update(RoutingModel).values(is_active=False))
+    uow.commit()
+    now[0] += 29.9
+    assert list(cache.active(uow)) == ["team"]
+    now[0] += 0.1
+    assert cache.active(uow) == {}

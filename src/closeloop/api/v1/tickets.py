@@ -61,7 +61,10 @@ def create_ticket(
 ) -> JSONResponse:
     """Open a ticket. With an ``Idempotency-Key`` a retried request returns the first ticket."""
     return once.respond(
-        data, lambda: TicketRead.of(tickets.open_ticket(uow, data=data, actor=actor, via=via))
+        data,
+        lambda: TicketRead.of(
+            tickets.settled(uow, tickets.open_ticket(uow, data=data, actor=actor, via=via))
+        ),
     )
 
 
@@ -173,8 +176,9 @@ def update_ticket(
         via=via,
         expected_version=expected_version(data.version, if_match),
     )
+    answer = TicketRead.of(tickets.settled(uow, ticket))
     uow.commit()
-    return TicketRead.of(ticket)
+    return answer
 
 
 @router.post("/{ticket_id}/transitions", response_model=TicketRead)
@@ -196,8 +200,9 @@ def transition_ticket(
         actor=actor,
         via=via,
     )
+    answer = TicketRead.of(tickets.settled(uow, ticket))
     uow.commit()
-    return TicketRead.of(ticket)
+    return answer
 
 
 @router.post("/{ticket_id}/assignment", response_model=TicketRead)
@@ -219,8 +224,9 @@ def assign_ticket(
         actor=actor,
         via=via,
     )
+    answer = TicketRead.of(tickets.settled(uow, ticket))
     uow.commit()
-    return TicketRead.of(ticket)
+    return answer
 
 
 @router.post("/{ticket_id}/messages", status_code=201, response_model=MessageRead)
@@ -262,7 +268,12 @@ def create_follow_up(
     return once.respond(
         data,
         lambda: TicketRead.of(
-            tickets.open_follow_up(uow, closed_ticket_id=ticket_id, data=data, actor=actor, via=via)
+            tickets.settled(
+                uow,
+                tickets.open_follow_up(
+                    uow, closed_ticket_id=ticket_id, data=data, actor=actor, via=via
+                ),
+            )
         ),
     )
 

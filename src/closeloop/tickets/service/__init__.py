@@ -16,7 +16,7 @@ from closeloop.tickets.service.queue import (
     open_work_by_assignee,
     pull_candidates,
 )
-from closeloop.tickets.service.read import get_ticket, list_tickets, timeline
+from closeloop.tickets.service.read import get_ticket, list_tickets, settled, timeline
 from closeloop.tickets.service.sla import set_sla_summary, ticket_for_sla
 from closeloop.tickets.service.update import assign, transition, update_fields
 
@@ -41,6 +41,7 @@ __all__ = [
     "pull_candidates",
     "remove_follower",
     "set_sla_summary",
+    "settled",
     "ticket_for_sla",
     "timeline",
     "transition",

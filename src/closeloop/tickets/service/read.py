@@ -31,3 +31,11 @@ def timeline(uow: UnitOfWork, *, ticket_id: int, actor: Principal) -> list[audit
         entity_id=ticket.id,
         public_only=not permissions.can_see_internal(actor),
     )
+
+
+def settled(uow: UnitOfWork, ticket: Ticket) -> Ticket:
+    """The ticket as it will be committed: after the in-transaction reactions to its events
+    (routing, SLA clocks) ran, some of which write with plain UPDATEs the ORM does not see."""
+    uow.handle_pending()
+    uow.session.refresh(ticket)
+    return ticket
