@@ -24,7 +24,9 @@ CSRF_HEADER = "x-csrf-token"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies that do no I/O are async: FastAPI runs sync ones in the thread pool, one hop each,
+# which costs more than the work itself.
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -75,19 +77,19 @@ def current_principal(request: Request, uow: Uow) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def require_agent(principal: CurrentPrincipal) -> Principal:
+async def require_agent(principal: CurrentPrincipal) -> Principal:
     if not (principal.is_agent or principal.is_admin):
         raise PermissionDenied()
     return principal
 
 
-def require_admin(principal: CurrentPrincipal) -> Principal:
+async def require_admin(principal: CurrentPrincipal) -> Principal:
     if not principal.is_admin:
         raise PermissionDenied()
     return principal
 
 
-def require_supervisor(principal: CurrentPrincipal) -> Principal:
+async def require_supervisor(principal: CurrentPrincipal) -> Principal:
     if not principal.sees_all_tickets:
         raise PermissionDenied()
     return principal
@@ -98,7 +100,7 @@ AdminPrincipal = Annotated[Principal, Depends(require_admin)]
 SupervisorPrincipal = Annotated[Principal, Depends(require_supervisor)]
 
 
-def via(request: Request) -> str:
+async def via(request: Request) -> str:
     """How a change came in, for the audit trail: ``api:PATCH /api/v1/tickets/{ticket_id}``."""
     route_path: str | None = getattr(request.scope.get("route"), "path", None)
     if route_path is None:
@@ -199,7 +201,7 @@ def _replayed(stored: idempotency.StoredResponse) -> JSONResponse:
     )
 
 
-def idempotent(
+async def idempotent(
     request: Request,
     uow: Uow,
     principal: CurrentPrincipal,
