@@ -17,7 +17,7 @@ def test_lazy_string_renders_named_parameters_in_english() -> None:
 
 def test_lazy_string_renders_named_parameters_in_chinese() -> None:
     assert _(CLOSED).render("zh-CN", number="CL-1042") == (
-        "工单 CL-1042 已关闭，无法再修改。请改为创建一个跟进工单。"
+        "工单 CL-1042 已关闭，无法再修改。请改为创建一个后续工单。"
     )
 
 
