@@ -94,7 +94,7 @@ class AttachmentNotFound(NotFound):
 
 class TicketActionDenied(PermissionDenied):
     code = "ticket.permission_denied"
-    message = _("You may read this ticket but not {action} it.")
+    message = _("You may read this ticket, but you may not {action}.")
 
 
 class VersionRequired(DomainError):

@@ -141,7 +141,7 @@ def upload_attachment(
     ticket = load_visible(uow, ticket_id, actor)
     kind = MessageKind.customer_message if actor.is_customer else MessageKind.public_reply
     if not permissions.can_post(actor, kind):
-        raise TicketActionDenied(action="attach files to")
+        raise TicketActionDenied(action=_("attach files"))
     _check_open(ticket)
     name = sanitise_filename(filename)
     ending = blocked_extension(name, blocked_extensions)

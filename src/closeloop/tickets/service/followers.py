@@ -51,7 +51,7 @@ def add_follower(
         )
     ticket = load_for_change(uow, ticket_id, actor, expected_version=None, require_version=False)
     if not _may_add(actor, ticket, is_agent_follower=agent_id is not None):
-        raise TicketActionDenied(action="add followers to")
+        raise TicketActionDenied(action=_("add followers"))
     if agent_id is not None:
         accounts.active_agent(uow, agent_id)
     else:
@@ -90,7 +90,7 @@ def remove_follower(
     if follower is None or follower.ticket_id != ticket.id or not _may_see(actor, follower):
         raise FollowerNotFound(number=format_ticket_number(ticket.id), follower_id=follower_id)
     if not _may_remove(actor, ticket, follower):
-        raise TicketActionDenied(action="remove followers from")
+        raise TicketActionDenied(action=_("remove followers"))
     ticket = load_for_change(uow, ticket.id, actor, expected_version=None, require_version=False)
     described = _describe(follower)
     uow.session.delete(follower)

@@ -39,7 +39,7 @@ def link_tickets(
     """Link ``ticket_id`` to ``target_ticket_id``: "ticket is <kind> target"."""
     ticket, target = _load_both(uow, ticket_id, target_ticket_id, actor)
     if not permissions.can_merge_or_link(actor):
-        raise TicketActionDenied(action="link")
+        raise TicketActionDenied(action=_("link it"))
     if kind not in USER_LINK_KINDS:
         raise LinkNotAllowed(
             reason=_(
@@ -93,7 +93,7 @@ def unlink_tickets(
     )
     ticket, other = _load_both(uow, ticket.id, other_id, actor, missing_link=link_id)
     if not permissions.can_merge_or_link(actor):
-        raise TicketActionDenied(action="unlink")
+        raise TicketActionDenied(action=_("remove its links"))
     if LinkKind(link.kind) not in USER_LINK_KINDS:
         raise LinkNotAllowed(reason=_("follow-up and merge links are part of the history."))
     ticket = load_for_change(uow, ticket.id, actor, expected_version=None, require_version=False)

@@ -55,7 +55,7 @@ def merge_tickets(
         if repository.get_visible(uow.session, ticket_id, actor, for_update=True) is None:
             raise TicketNotFound(ticket_id=ticket_id)
     if not permissions.can_merge_or_link(actor):
-        raise TicketActionDenied(action="merge")
+        raise TicketActionDenied(action=_("merge it"))
     source_number = format_ticket_number(source_ticket_id)
     target_number = format_ticket_number(into_ticket_id)
     if source_ticket_id == into_ticket_id:

@@ -8,6 +8,7 @@ from closeloop.accounts.domain import Principal
 from closeloop.audit.service import Change
 from closeloop.db.session import UnitOfWork
 from closeloop.kit.errors import ValidationFailed
+from closeloop.kit.i18n import _
 from closeloop.kit.sanitize import html_to_text, sanitize_html
 from closeloop.kit.search_tokens import document_text
 from closeloop.tickets import permissions, repository
@@ -41,9 +42,9 @@ def add_message(
     ticket = load_for_change(uow, ticket_id, actor, expected_version=None, require_version=False)
     kind = MessageKind.customer_message if actor.is_customer else data.kind
     if actor.is_customer and "kind" in data.model_fields_set and data.kind is not kind:
-        raise TicketActionDenied(action=f"post a {data.kind.value} on")
+        raise TicketActionDenied(action=_("post this kind of message"))
     if not permissions.can_post(actor, kind):
-        raise TicketActionDenied(action=f"post a {kind.value} on")
+        raise TicketActionDenied(action=_("post this kind of message"))
     body_html = sanitize_html(data.body_html) if data.body_html else None
     body_text = data.body.strip() or (html_to_text(body_html) if body_html else "")
     attachments = _claim_attachments(uow, ticket.id, data.attachment_ids)

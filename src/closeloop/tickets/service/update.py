@@ -7,6 +7,7 @@ from typing import Any
 from closeloop.accounts.domain import Principal
 from closeloop.audit.service import Change
 from closeloop.db.session import UnitOfWork
+from closeloop.kit.i18n import _
 from closeloop.kit.search_tokens import document_text
 from closeloop.tickets import permissions, repository
 from closeloop.tickets.domain import (
@@ -41,7 +42,7 @@ def update_fields(
 ) -> Ticket:
     ticket = load_for_change(uow, ticket_id, actor, expected_version=expected_version)
     if not permissions.can_edit_fields(actor):
-        raise TicketActionDenied(action="edit")
+        raise TicketActionDenied(action=_("edit its fields"))
     given = data.model_fields_set - {"version"}
     changes: list[Change] = []
     for name in _PLAIN_FIELDS:
@@ -119,7 +120,7 @@ def _apply_assignment(
     if team_id == ticket.team_id and assignee_id == ticket.assignee_id:
         return []
     if not permissions.can_assign(actor, ticket, team_id=team_id, assignee_id=assignee_id):
-        raise TicketActionDenied(action="assign")
+        raise TicketActionDenied(action=_("assign it this way"))
     check_team_and_assignee(uow, team_id=team_id, assignee_id=assignee_id)
     changes: list[Change] = []
     previous_team, previous_assignee = ticket.team_id, ticket.assignee_id
@@ -184,7 +185,7 @@ def transition(
             allowed=[s.value for s in allowed_transitions(current)],
         )
     if not permissions.can_transition(actor, ticket, target):
-        raise TicketActionDenied(action=f"move to {target.value}")
+        raise TicketActionDenied(action=_("change its status this way"))
     now = uow.clock.now()
     changes = [Change("status", current.value, target.value)]
     reason = (
