@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Annotated, Any, ClassVar, Literal, Self
+from typing import Annotated, ClassVar, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
 
 from closeloop.accounts.domain import CustomerTier, IdentityKind, Role
 from closeloop.accounts.models import (
@@ -23,6 +23,7 @@ from closeloop.accounts.models import (
     Skill,
     Team,
 )
+from closeloop.kit.schemas import PartialUpdate, Strict
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ShortName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
@@ -39,31 +40,6 @@ TimeZoneText = Annotated[str, StringConstraints(strip_whitespace=True, min_lengt
 DomainText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=253)]
 Locale = Literal["zh_CN", "en"]
 SkillLevel = Annotated[int, Field(ge=1, le=5, description="1 (beginner) to 5 (expert)")]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class PartialUpdate(Strict):
-    """Only the fields present change; ``nullable_fields`` are the ones null clears."""
-
-    nullable_fields: ClassVar[frozenset[str]] = frozenset()
-
-    @model_validator(mode="after")
-    def _null_only_where_it_clears(self) -> Self:
-        refused = sorted(
-            name
-            for name in self.model_fields_set
-            if getattr(self, name) is None and name not in self.nullable_fields
-        )
-        if refused:
-            raise ValueError(f"{', '.join(refused)} cannot be null")
-        return self
-
-    def given(self) -> dict[str, Any]:
-        """The fields present in the request, with their values."""
-        return {name: getattr(self, name) for name in sorted(self.model_fields_set)}
 
 
 # --- organisation -------------------------------------------------------------------------

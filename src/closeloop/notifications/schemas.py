@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, field_validator
+from pydantic import BaseModel, Field, SecretStr, StringConstraints, field_validator
 
+from closeloop.kit.schemas import Strict
 from closeloop.notifications.domain import ChannelKind, NotificationEvent, masked_url
 from closeloop.notifications.models import (
     Notification,
@@ -17,10 +18,6 @@ from closeloop.notifications.models import (
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Url = Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=1000)]
 Secret = Annotated[SecretStr, Field(min_length=1, max_length=500)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 def _http_url(value: str | None) -> str | None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
+from closeloop.kit.schemas import PartialUpdate, Strict
 from closeloop.routing.domain import AgentStatus, DecisionSource, Strategy
 from closeloop.routing.models import RoutingRule, RoutingSettings, TeamRouting
 from closeloop.routing.rules import MAX_CONDITIONS, Decision, MatchMode, Operator
@@ -24,30 +25,6 @@ Scalar = Annotated[str, StringConstraints(max_length=500)] | int | float
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 TimeZoneText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 SkillLevel = Annotated[int, Field(ge=1, le=5)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class PartialUpdate(Strict):
-    """Only the fields present change; ``nullable_fields`` are the ones null clears."""
-
-    nullable_fields: ClassVar[frozenset[str]] = frozenset()
-
-    @model_validator(mode="after")
-    def _null_only_where_it_clears(self) -> Self:
-        refused = sorted(
-            name
-            for name in self.model_fields_set
-            if getattr(self, name) is None and name not in self.nullable_fields
-        )
-        if refused:
-            raise ValueError(f"{', '.join(refused)} cannot be null")
-        return self
-
-    def given(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in sorted(self.model_fields_set)}
 
 
 # --- rules ----------------------------------------------------------------------------------

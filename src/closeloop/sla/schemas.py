@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from closeloop.accounts.domain import CustomerTier
+from closeloop.kit.schemas import Strict
 from closeloop.sla.clock import TargetKind, TargetState
 from closeloop.sla.domain import DayKind, EscalationAction, FiringOutcome
 from closeloop.tickets.domain import Channel, Priority, TicketType
@@ -18,10 +19,6 @@ Preset = Literal["24x7", "7x12", "weekdays"]
 WeeklyHours = dict[str, list[Interval]]
 # One year of minutes: a longer target is a typing mistake.
 TargetMinutes = Annotated[int, Field(gt=0, le=525_600)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 # --- calendars ----------------------------------------------------------------------------

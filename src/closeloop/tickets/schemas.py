@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+from pydantic import BaseModel, EmailStr, Field, StringConstraints, model_validator
 
 from closeloop.kit.ids import format_ticket_number
+from closeloop.kit.schemas import Strict
 from closeloop.tickets.domain import (
     Channel,
     LinkKind,
@@ -24,10 +25,6 @@ from closeloop.tickets.models import Attachment, Message, Ticket, TicketLink
 Subject = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Body = Annotated[str, StringConstraints(max_length=100_000)]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class RequesterRef(Strict):

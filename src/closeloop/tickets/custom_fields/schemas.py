@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
+from closeloop.kit.schemas import Strict
 from closeloop.tickets.custom_fields.domain import FieldType
 from closeloop.tickets.domain import TicketType
 from closeloop.tickets.models import CustomFieldDefinition
@@ -17,11 +18,7 @@ Options = Annotated[list[Option], Field(max_length=200)]
 Position = Annotated[int, Field(ge=0, le=10_000)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class CustomFieldCreate(_Strict):
+class CustomFieldCreate(Strict):
     key: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
     label_en: Label
     label_zh: Label | None = Field(None, description="Defaults to the English label.")
@@ -32,7 +29,7 @@ class CustomFieldCreate(_Strict):
     position: Position = 0
 
 
-class CustomFieldUpdate(_Strict):
+class CustomFieldUpdate(Strict):
     """Only the fields present change. The key, the field type and the ticket type are fixed:
     tickets already carry values under them."""
 
