@@ -73,6 +73,10 @@ class Settings(BaseSettings):
         True, description="Upgrade the SMTP connection with STARTTLS (ignored when SMTP SSL is on)."
     )
     smtp_ssl: bool = Field(False, description="Connect to SMTP over TLS from the start (port 465).")
+    public_base_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="Address customers and agents reach this help desk at, for links in email.",
+    )
     mail_from: str = Field(
         "closeloop <noreply@localhost>",
         description="From address of notification email, e.g. Help desk <support@example.cn>.",
