@@ -52,7 +52,7 @@ from closeloop.db.session import UnitOfWork, create_database_engine, create_sess
 from closeloop.jobs.models import Job
 from closeloop.kit.clock import FrozenClock
 from closeloop.notifications import service as notifications
-from closeloop.notifications.credentials import SecretCipher
+from closeloop.notifications.credentials import cipher_for
 from closeloop.notifications.domain import ChannelKind, NotificationEvent, Recipient
 from closeloop.notifications.models import NotificationDelivery
 from closeloop.notifications.schemas import ChannelCreate
@@ -220,7 +220,7 @@ def _queue_notifications(engine: Engine, bots: BotServer) -> None:
                     "events": ["sla.breached"],
                 }
             ),
-            cipher=SecretCipher(SECRET_KEY),
+            cipher=cipher_for(SECRET_KEY),
             actor=SYSTEM,
             via="test",
         )

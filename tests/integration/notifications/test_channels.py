@@ -16,7 +16,7 @@ from closeloop.jobs.models import Job
 from closeloop.kit.clock import FrozenClock
 from closeloop.kit.ids import format_ticket_number
 from closeloop.notifications import service as notifications
-from closeloop.notifications.credentials import SecretCipher
+from closeloop.notifications.credentials import cipher_for
 from closeloop.notifications.domain import ChannelKind, NotificationEvent, Recipient
 from closeloop.notifications.models import NotificationChannel, NotificationDelivery
 from closeloop.notifications.schemas import ChannelCreate, ChannelUpdate
@@ -34,7 +34,7 @@ from .servers import (
     BotServer,
 )
 
-CIPHER = SecretCipher(SERVER_KEY)
+CIPHER = cipher_for(SERVER_KEY)
 CONTEXT = DeliveryContext(
     smtp=SmtpSettings(host="", port=25, mail_from="x@example.org"), cipher=CIPHER
 )

@@ -13,7 +13,7 @@ from tests.builders import make_agent
 
 from closeloop.db.session import UnitOfWork
 from closeloop.notifications import service as notifications
-from closeloop.notifications.credentials import SecretCipher
+from closeloop.notifications.credentials import cipher_for
 from closeloop.notifications.domain import NotificationEvent, Recipient
 from closeloop.notifications.errors import DeliveryFailed
 from closeloop.notifications.models import NotificationDelivery
@@ -85,7 +85,7 @@ def _queue_email(make_uow: Callable[[], UnitOfWork]) -> int:
 
 
 def _deliver(make_uow: Callable[[], UnitOfWork], delivery_id: int, smtp: SmtpSettings) -> str:
-    context = DeliveryContext(smtp=smtp, cipher=SecretCipher(SERVER_KEY))
+    context = DeliveryContext(smtp=smtp, cipher=cipher_for(SERVER_KEY))
     with make_uow() as uow:
         deliver(uow, {"delivery_id": delivery_id}, context=context)
         uow.commit()

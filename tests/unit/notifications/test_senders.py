@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from closeloop.notifications.credentials import SecretCipher, SecretUnreadable
+from closeloop.kit.secret_box import SecretBox, SecretUnreadable
+from closeloop.notifications.credentials import cipher_for
 from closeloop.notifications.senders import dingtalk, feishu, webhook, wecom
 from closeloop.notifications.senders.base import ChatMessage
 from closeloop.notifications.senders.email import build_email, message_id
@@ -102,11 +103,13 @@ def test_email_headers_and_stable_message_id() -> None:
 
 
 def test_secrets_round_trip_and_need_the_same_server_key() -> None:
-    cipher = SecretCipher("server-key-1")
+    cipher = cipher_for("server-key-1")
     token = cipher.encrypt("SEC-very-secret")
     assert "SEC-very-secret" not in token
     assert cipher.decrypt(token) == "SEC-very-secret"
     with pytest.raises(SecretUnreadable):
-        SecretCipher("server-key-2").decrypt(token)
+        cipher_for("server-key-2").decrypt(token)
+    with pytest.raises(SecretUnreadable):
+        SecretBox("server-key-1", purpose=b"another purpose").decrypt(token)
     with pytest.raises(ValueError, match="empty"):
-        SecretCipher("")
+        cipher_for("")
