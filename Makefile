@@ -32,6 +32,7 @@ run: install ## Migrate, seed the demo on first start, serve on http://127.0.0.1
 	$(BIN)/closeloop serve
 
 test: install ## Lint, type-check, import contracts, custom checks, the whole test suite
+	sh tools/install_system_packages.sh
 	$(BIN)/ruff format --check src tests tools bench
 	$(BIN)/ruff check src tests tools bench
 	$(BIN)/mypy

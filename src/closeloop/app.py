@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
 
@@ -27,7 +27,11 @@ from closeloop.db.session import (
 from closeloop.jobs.runner import Worker, WorkerThread, worker_identity
 from closeloop.kit.clock import Clock, SystemClock
 from closeloop.kit.logging import get_logger
-from closeloop.wiring import build_event_bus, build_job_registry
+from closeloop.web import router as web_router
+from closeloop.web.errors import install_page_handlers
+from closeloop.web.live.broker import Broker
+from closeloop.web.live.presence import Presence
+from closeloop.wiring import build_event_bus, build_job_registry, configure_channels
 
 API_PREFIX = "/api/v1"
 STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
@@ -42,12 +46,16 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Any = 
         # Each serve process (uvicorn may run several) runs its own worker: claiming is
         # race-free, so they share the queue safely. Tests turn it off (Settings.embedded_worker).
         embedded = (
-            _start_embedded_worker(settings, clock, engine) if settings.embedded_worker else None
+            _start_embedded_worker(settings, clock, engine, _app.state.broker)
+            if settings.embedded_worker
+            else None
         )
         yield
         if embedded is not None:
             # Off the event loop: the job in progress may take a moment to finish.
             await asyncio.to_thread(embedded.stop)
+        await _app.state.broker.aclose()
+        _app.state.presence.close()
         if engine is None:
             database.dispose()
 
@@ -61,18 +69,28 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Any = 
         lifespan=lifespan,
     )
     app.state.settings = settings
+    configure_channels(settings)
     app.state.engine = database
     app.state.session_factory = create_session_factory(database)
     app.state.read_session_factory = create_session_factory(database, read_only=True)
     app.state.clock = clock or SystemClock()
-    app.state.bus = build_event_bus()
+    # Live updates: committed ticket changes go to the broker, which feeds the SSE streams
+    # (in this process, or through Redis in every process).
+    app.state.broker = Broker(settings.redis_url)
+    app.state.presence = Presence(
+        clock=app.state.clock, redis_url=settings.redis_url, publisher=app.state.broker
+    )
+    app.state.bus = build_event_bus(app.state.broker)
     install_problem_handlers(app)
+    # Pages answer errors with HTML; /api keeps problem+json.
+    install_page_handlers(app)
     app.add_middleware(
         BodySizeLimit,
         json_limit=settings.max_request_bytes,
         upload_limit=settings.max_attachment_bytes,
     )
     app.include_router(api_v1_router, prefix=API_PREFIX)
+    app.include_router(web_router)
     # Our own static files and the pinned third-party ones `make install` copies into vendor/.
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
 
@@ -110,10 +128,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Any = 
             )
         return JSONResponse({"status": "ok", "database": "ok", "revision": revision})
 
-    @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        return RedirectResponse("/api/docs")
-
     return app
 
 
@@ -134,7 +148,7 @@ class _EmbeddedWorker:
 
 
 def _start_embedded_worker(
-    settings: Settings, clock: Clock | None, injected_engine: Engine | None
+    settings: Settings, clock: Clock | None, injected_engine: Engine | None, broker: Broker
 ) -> _EmbeddedWorker:
     """Start the job worker thread of this serve process, on its own small engine (or on the
     engine the caller injected, whose database it must share)."""
@@ -153,7 +167,8 @@ def _start_embedded_worker(
         clock=worker_clock,
         worker_id=worker_identity("embedded"),
         read_session_factory=create_session_factory(worker_engine, read_only=True),
-        bus=build_event_bus(),
+        # Tickets the worker opens or changes (mail intake, SLA escalations) appear live too.
+        bus=build_event_bus(broker),
     )
     thread = WorkerThread(worker, name="closeloop-embedded-worker")
     thread.start()

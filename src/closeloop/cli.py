@@ -1,4 +1,4 @@
-"""The `closeloop` command: serve, db, user, token, demo, audit."""
+"""The `closeloop` command: serve, worker, smtpd, db, user, token, demo, audit."""
 
 from __future__ import annotations
 
@@ -63,6 +63,8 @@ def serve(
         reload=reload,
         access_log=False,
         proxy_headers=True,
+        # Live update streams never end by themselves: stop waiting for them on shutdown.
+        timeout_graceful_shutdown=10,
     )
 
 
@@ -225,7 +227,7 @@ def worker(
 
     from closeloop.jobs.runner import Worker, worker_identity
     from closeloop.kit.logging import get_logger
-    from closeloop.wiring import build_event_bus, build_job_registry
+    from closeloop.wiring import build_event_bus, build_job_registry, live_publisher
 
     log = get_logger("closeloop.worker")
     stop_signals = (signal.SIGTERM, signal.SIGINT)
@@ -240,7 +242,8 @@ def worker(
             batch=batch,
             poll_interval=poll_interval,
             read_session_factory=create_session_factory(engine, read_only=True),
-            bus=build_event_bus(),
+            # Tickets the jobs open or change (mail intake, SLA steps) appear live in the pages.
+            bus=build_event_bus(live_publisher(settings)),
             lease=timedelta(seconds=lease_seconds),
         )
         for number in range(1, concurrency + 1)
@@ -286,6 +289,70 @@ def worker(
     if failed:
         click.echo(f"error: {failed[0]}", err=True)
         sys.exit(1)
+
+
+@main.command()
+@click.option("--host", default=None, help="Overrides CLOSELOOP_SMTPD_HOST.")
+@click.option("--port", type=int, default=None, help="Overrides CLOSELOOP_SMTPD_PORT.")
+@click.pass_obj
+def smtpd(settings: Settings, host: str | None, port: int | None) -> None:
+    """Receive email for the teams' mailboxes over SMTP until SIGTERM or SIGINT.
+
+    A message is stored (ticket, reply or quarantine) and committed before the 250 answer;
+    unknown recipients get 550, oversized messages 552, any failure 451 (the sender retries).
+    """
+    import signal
+    import threading
+    from collections.abc import Sequence
+
+    from closeloop.channels.base import IngestResult
+    from closeloop.channels.email import smtpd as receiver
+    from closeloop.kit.logging import get_logger
+    from closeloop.wiring import build_event_bus, configure_channels, live_publisher
+
+    log = get_logger("closeloop.smtpd")
+    configure_channels(settings)
+    engine = create_database_engine(settings.resolved_database_url)
+    session_factory = create_session_factory(engine)
+    read_session_factory = create_session_factory(engine, read_only=True)
+    bus = build_event_bus(live_publisher(settings))
+
+    def accepts(address: str) -> bool:
+        with UnitOfWork(read_session_factory, read_only=True) as uow:
+            return receiver.accepts(uow, address)
+
+    def store(raw: bytes, recipients: Sequence[str]) -> IngestResult:
+        with UnitOfWork(session_factory, bus=bus) as uow:
+            result = receiver.store_message(uow, raw, recipients)
+            uow.commit()
+            return result
+
+    bind_host = host or settings.smtpd_host
+    bind_port = port or settings.smtpd_port
+    server = receiver.controller(
+        receiver.IntakeHandler(accepts=accepts, store=store),
+        host=bind_host,
+        port=bind_port,
+        max_message_bytes=settings.smtpd_max_message_bytes,
+    )
+    stop = threading.Event()
+
+    def request_stop(signal_number: int, _frame: object) -> None:
+        log.info("smtpd.stop_requested", signal=signal.Signals(signal_number).name)
+        stop.set()
+
+    previous = {n: signal.signal(n, request_stop) for n in (signal.SIGTERM, signal.SIGINT)}
+    server.start()
+    log.info("smtpd.started", host=bind_host, port=bind_port)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        server.stop()
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        engine.dispose()
+    log.info("smtpd.stopped")
 
 
 @main.group()

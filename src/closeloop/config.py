@@ -53,6 +53,37 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", description="Logging level.")
     log_json: bool = Field(False, description="Log JSON lines instead of console text.")
     session_days: int = Field(14, description="Lifetime of a remembered login session, in days.")
+    session_hours: int = Field(
+        12, description='Lifetime of a login session without "remember me", in hours.'
+    )
+    login_attempts_per_account: int = Field(
+        5,
+        description=(
+            "Failed sign-ins per account within one throttle window; then the account is "
+            "locked until the window ends."
+        ),
+    )
+    login_attempts_per_address: int = Field(
+        20,
+        description=(
+            "Failed sign-ins per IP address within one throttle window before it is locked."
+        ),
+    )
+    login_throttle_minutes: int = Field(
+        15, description="Length of the sign-in throttle window, in minutes."
+    )
+    webform_tickets_per_address: int = Field(
+        5,
+        description="Tickets the public web form takes from one email address per hour.",
+    )
+    webform_tickets_per_ip: int = Field(
+        20,
+        description="Tickets the public web form takes from one IP address per hour.",
+    )
+    portal_replies_per_ticket: int = Field(
+        30,
+        description="Replies a customer may post through a ticket's private link per hour.",
+    )
     embedded_worker: bool = Field(
         True,
         description=(
@@ -73,6 +104,13 @@ class Settings(BaseSettings):
         True, description="Upgrade the SMTP connection with STARTTLS (ignored when SMTP SSL is on)."
     )
     smtp_ssl: bool = Field(False, description="Connect to SMTP over TLS from the start (port 465).")
+    inbound_subject_window_days: int = Field(
+        7,
+        description=(
+            "A message with the same sender and subject as one taken within this many days "
+            "continues that ticket (if it is not closed). 0 turns this matching off."
+        ),
+    )
     public_base_url: str = Field(
         "http://127.0.0.1:8000",
         description="Address customers and agents reach this help desk at, for links in email.",
@@ -80,6 +118,28 @@ class Settings(BaseSettings):
     mail_from: str = Field(
         "closeloop <noreply@localhost>",
         description="From address of notification email, e.g. Help desk <support@example.cn>.",
+    )
+    wechat_api_base_url: str = Field(
+        "https://api.weixin.qq.com",
+        description="Base address of the WeChat official account API (a proxy or a test server).",
+    )
+    wechat_api_timeout_seconds: float = Field(
+        10.0, description="Timeout of each call to the WeChat API (token, media, messages)."
+    )
+    smtpd_host: str = Field("127.0.0.1", description="Address `closeloop smtpd` listens on.")
+    smtpd_port: int = Field(2525, description="Port `closeloop smtpd` listens on.")
+    smtpd_max_message_bytes: int = Field(
+        25 * 1024 * 1024,
+        description="Largest email `closeloop smtpd` accepts, in bytes (larger: 552).",
+    )
+    imap_timeout_seconds: float = Field(
+        30.0, description="Network timeout of each IMAP connection to a team mailbox."
+    )
+    email_poll_lease_seconds: int = Field(
+        120,
+        description=(
+            "How long one poller holds a mailbox; a poller that died is replaced after it."
+        ),
     )
 
     @field_validator("data_dir")

@@ -61,6 +61,14 @@ from tests.builders import (
 from closeloop.accounts import management
 from closeloop.accounts import service as accounts
 from closeloop.accounts.domain import SYSTEM, IdentityKind, Role
+from closeloop.channels import service as channel_service
+from closeloop.channels.base import InboundMessage, SenderIdentity
+from closeloop.channels.credentials import channel_cipher
+from closeloop.channels.email import mailboxes as email_mailboxes
+from closeloop.channels.email.schemas import MailboxCreate
+from closeloop.channels.models import InboundRecord
+from closeloop.channels.webhook import service as webhook_service
+from closeloop.channels.webhook.schemas import SourceCreate
 from closeloop.db.all_models import metadata
 from closeloop.db.session import UnitOfWork
 from closeloop.jobs import enqueue
@@ -85,7 +93,7 @@ from closeloop.sla.schemas import (
 )
 from closeloop.tickets import service as tickets
 from closeloop.tickets.attachment_store import AttachmentStore, StoredFile
-from closeloop.tickets.domain import LinkKind, MessageKind, Priority
+from closeloop.tickets.domain import Channel, LinkKind, MessageKind, Priority
 from closeloop.tickets.models import Attachment
 from closeloop.tickets.schemas import MessageCreate
 
@@ -108,6 +116,7 @@ CUSTOMERS = (Caller.customer_other, Caller.customer_requester, Caller.customer_c
 AGENTS = (Caller.agent_other_team, Caller.agent, Caller.lead, Caller.supervisor, Caller.admin)
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+WEBHOOK_SLUG = "matrix"
 CHANNEL_URL = "https://oapi.dingtalk.com/robot/send?access_token=0123456789abcdef"
 
 
@@ -148,8 +157,12 @@ class World:
     holiday: int  # a day of the spare calendar
     policy: int  # the second of two SLA policies
     policies: tuple[int, ...]
+    webhook_source: int  # a signed webhook source at WEBHOOK_SLUG
+    webhook_secret: str
     attachments_dir: Path
     rule: int  # a routing rule (sends "VPN" tickets to team A)
+    mailbox: int  # team A's email mailbox (no IMAP server: its connection test fails fast)
+    inbound: int  # a quarantined inbound email (empty: a release quarantines it again)
 
     def path_params(self) -> dict[str, int]:
         """The object each path parameter names unless a row says otherwise."""
@@ -173,6 +186,9 @@ class World:
             "day_id": self.holiday,
             "policy_id": self.policy,
             "rule_id": self.rule,
+            "mailbox_id": self.mailbox,
+            "source_id": self.webhook_source,
+            "inbound_id": self.inbound,
         }
 
 
@@ -259,6 +275,13 @@ def build_world(uow: UnitOfWork, *, attachments_dir: Path, secret_key: str) -> W
         select(Notification.id).where(Notification.recipient_agent_id == agent.id)
     ).one()
     calendar, spare_calendar, holiday, policy = _sla(uow, team_b=team_b.id)
+    webhook_source, webhook_secret = webhook_service.create_source(
+        uow,
+        data=SourceCreate(name="Matrix app", slug=WEBHOOK_SLUG),
+        cipher=channel_cipher(secret_key),
+        actor=SYSTEM,
+        via="test",
+    )
     channel = notifications.create_channel(
         uow,
         data=ChannelCreate(
@@ -322,8 +345,18 @@ def build_world(uow: UnitOfWork, *, attachments_dir: Path, secret_key: str) -> W
         holiday=holiday,
         policy=policy[1],
         policies=policy,
+        webhook_source=webhook_source.id,
+        webhook_secret=webhook_secret,
         attachments_dir=attachments_dir,
         rule=_routing_rule(uow, team_a=team_a.id),
+        mailbox=email_mailboxes.create_mailbox(
+            uow,
+            data=MailboxCreate(team_id=team_a.id, name="Team A", address="team-a@example.cn"),
+            cipher=channel_cipher(secret_key),
+            actor=SYSTEM,
+            via="test",
+        ).id,
+        inbound=_quarantined_email(uow, attachments_dir=attachments_dir),
     )
     uow.commit()
     return world
@@ -375,6 +408,29 @@ def _routing_rule(uow: UnitOfWork, *, team_a: int) -> int:
         actor=SYSTEM,
         via="test",
     ).id
+
+
+def _quarantined_email(uow: UnitOfWork, *, attachments_dir: Path) -> int:
+    """An empty email: the inbound pipeline quarantines it (and would again on release)."""
+    settings = channel_service.IngestSettings(
+        attachments_dir=attachments_dir,
+        raw_dir=attachments_dir.parent / "inbound",
+        max_attachment_bytes=1024,
+        blocked_extensions=(),
+    )
+    message = InboundMessage(
+        channel=Channel.email,
+        external_id="quarantined@matrix.example.net",
+        sender=SenderIdentity(IdentityKind.email, "someone@example.net"),
+        subject="",
+        body_text="",
+        received_at=uow.clock.now(),
+        raw=b"Message-ID: <quarantined@matrix.example.net>\r\n\r\n",
+    )
+    channel_service.ingest(uow, message, via="test", settings=settings)
+    return uow.session.scalars(
+        select(InboundRecord.id).where(InboundRecord.external_id == message.external_id)
+    ).one()
 
 
 def _stored_png(store: AttachmentStore) -> StoredFile:
@@ -501,6 +557,7 @@ def fingerprint(connection: Connection, attachments_dir: Path | None = None) -> 
 __all__ = [
     "AGENTS",
     "CUSTOMERS",
+    "WEBHOOK_SLUG",
     "Caller",
     "World",
     "build_world",

@@ -14,6 +14,7 @@ afterwards (and checked to be restored). A new endpoint fails
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -29,17 +30,26 @@ from tests.api.authorization_world import (
     AGENTS,
     CUSTOMERS,
     PNG,
+    WEBHOOK_SLUG,
     Caller,
     World,
     build_world,
     fingerprint,
 )
 from tests.conftest import BACKENDS, START
+from tests.integration.channels.crm_server import free_port
 
+from closeloop.accounts.domain import SYSTEM
 from closeloop.accounts.models import Agent
 from closeloop.accounts.passwords import hash_password
 from closeloop.api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_PREFIX
 from closeloop.app import create_app
+from closeloop.channels.credentials import channel_cipher
+from closeloop.channels.crm import service as crm
+from closeloop.channels.crm.schemas import CrmSettingsUpdate
+from closeloop.channels.webhook.signing import signature_header
+from closeloop.channels.wechat.models import WeChatAccount
+from closeloop.channels.wechat.signature import compute_signature
 from closeloop.config import Settings
 from closeloop.db.session import UnitOfWork
 from closeloop.kit.clock import FrozenClock
@@ -47,6 +57,9 @@ from closeloop.kit.events import EventBus
 from closeloop.tickets.models import Ticket
 
 API = "/api/v1"
+MATRIX_SECRET_KEY = "test-secret-key-that-is-long-enough"
+# Each case's clock (later than the world's, so that any change stamps a newer updated_at).
+CASE_TIME = START + timedelta(minutes=5)
 PASSWORD = "matrix password 1"
 
 Expect = dict[Caller, int]
@@ -141,6 +154,60 @@ def assign_x_to_other_team_agent(world: World, uow: UnitOfWork) -> None:
     )
 
 
+WEBHOOK_MESSAGE = {
+    "external_id": "matrix-1",
+    "customer": {"email": "caller@example.net", "name": "Caller"},
+    "subject": "App crashes",
+    "body": "On start.",
+}
+
+
+def configure_unreachable_crm(uow: UnitOfWork) -> None:
+    crm.update_settings(
+        uow,
+        data=CrmSettingsUpdate(
+            url_template=f"http://127.0.0.1:{free_port()}/customers?email={{email}}"
+        ),
+        cipher=channel_cipher(MATRIX_SECRET_KEY),
+        actor=SYSTEM,
+        via="test",
+    )
+
+
+WECHAT_ACCOUNT_ID = 4242
+WECHAT_TOKEN = "matrixToken"
+
+
+def add_wechat_account(_world: World, uow: UnitOfWork) -> None:
+    """A plain-mode official account with a known id (the callback's path names it)."""
+    cipher = channel_cipher(MATRIX_SECRET_KEY)
+    uow.session.add(
+        WeChatAccount(
+            id=WECHAT_ACCOUNT_ID,
+            name="服务号",
+            app_id="wx0000000000matrix",
+            app_secret_encrypted=cipher.encrypt("app-secret-0000"),
+            token_encrypted=cipher.encrypt(WECHAT_TOKEN),
+            encryption_mode="plain",
+            is_active=True,
+            created_at=START,
+            updated_at=START,
+        )
+    )
+
+
+def wechat_signed(echostr: str | None = None) -> dict[str, str]:
+    """The query WeChat adds: signed with the account's token at the cases' time."""
+    stamp = str(int(CASE_TIME.timestamp()))
+    query = {"signature": compute_signature(WECHAT_TOKEN, stamp, "n0nce"), "timestamp": stamp}
+    query["nonce"] = "n0nce"
+    return query | ({"echostr": echostr} if echostr is not None else {})
+
+
+def wechat_ids(_world: World) -> dict[str, int]:
+    return {"account_id": WECHAT_ACCOUNT_ID}
+
+
 def lists_x_if_visible(response: httpx.Response, world: World, caller: Caller) -> None:
     listed = {item["id"] for item in response.json()["items"]}
     assert (world.ticket_x in listed) == (sees_x(200)[caller] == 200), listed
@@ -160,6 +227,7 @@ class Row:
     check: Check | None = None  # more assertions on a success
     variant: str = ""
     bugs: Mapping[Caller, str] = field(default_factory=dict)
+    signed: bool = False  # a webhook body, signed with the world's source secret at CASE_TIME
 
     @property
     def route(self) -> tuple[str, str]:
@@ -440,6 +508,18 @@ MATRIX: list[Row] = [
         f"{API}/customers/{{customer_id}}/identities/{{identity_id}}",
         staff_record(204) | {Caller.customer_requester: 403},
     ),
+    Row(
+        "GET",
+        f"{API}/customers/{{customer_id}}/identities",
+        staff_record(200) | {Caller.customer_requester: 200},
+    ),
+    Row(
+        "POST",
+        f"{API}/customers/{{customer_id}}/merge",
+        staff_record(200),
+        body=lambda w, _c: {"into_customer_id": w.company_admin},
+        variant="R into S, a colleague (customers never see the other)",
+    ),
     # --- companies (company_id is C, R's company)
     Row("GET", f"{API}/companies", staff(200)),
     Row("POST", f"{API}/companies", staff(201), body=fixed({"name": "Matrix Ltd"})),
@@ -473,6 +553,11 @@ MATRIX: list[Row] = [
     Row("GET", f"{API}/jobs", admin_only(200)),
     Row("GET", f"{API}/jobs/stats", admin_only(200)),
     Row("POST", f"{API}/jobs/{{job_id}}/retry", admin_only(200)),
+    # --- channels: the inbound quarantine (inbound_id is an empty email in quarantine)
+    Row("GET", f"{API}/channels/quarantine", admin_only(200)),
+    Row("POST", f"{API}/channels/quarantine/{{inbound_id}}/release", admin_only(200)),
+    Row("POST", f"{API}/channels/quarantine/{{inbound_id}}/discard", admin_only(200)),
+    Row("GET", f"{API}/channels/inbound/{{inbound_id}}/raw", admin_only(200)),
     # --- notifications (notification_id is the agent's)
     Row("GET", f"{API}/notifications", staff(200)),
     Row("POST", f"{API}/notifications/read-all", staff(200)),
@@ -504,6 +589,37 @@ MATRIX: list[Row] = [
     ),
     Row("DELETE", f"{API}/notification-channels/{{channel_id}}", admin_only(204)),
     Row("POST", f"{API}/notification-channels/{{channel_id}}/test", admin_only(202)),
+    # --- email mailboxes and team email templates (administrators only)
+    Row("GET", f"{API}/mailboxes", admin_only(200)),
+    Row(
+        "POST",
+        f"{API}/mailboxes",
+        admin_only(201),
+        body=lambda w, _c: {
+            "team_id": w.team_b,
+            "name": "Team B",
+            "address": "team-b@example.cn",
+            "imap_host": "imap.example.cn",
+            "username": "team-b",
+            "password": "imap password",
+        },
+    ),
+    Row("GET", f"{API}/mailboxes/{{mailbox_id}}", admin_only(200)),
+    Row(
+        "PATCH",
+        f"{API}/mailboxes/{{mailbox_id}}",
+        admin_only(200),
+        body=fixed({"name": "Team A support", "mark_seen": False}),
+    ),
+    Row("DELETE", f"{API}/mailboxes/{{mailbox_id}}", admin_only(204)),
+    Row("POST", f"{API}/mailboxes/{{mailbox_id}}/test", admin_only(200)),
+    Row("GET", f"{API}/teams/{{team_id}}/email-template", admin_only(200)),
+    Row(
+        "PUT",
+        f"{API}/teams/{{team_id}}/email-template",
+        admin_only(200),
+        body=fixed({"sender_name": "Team A", "acknowledgement_subject_en": "Got it [{number}]"}),
+    ),
     # --- SLA (staff read, admins change, customers see none of it: 403 for their role;
     # calendar_id is a spare calendar, day_id its holiday, policy_id the second policy)
     Row("GET", f"{API}/sla/calendars", staff(200)),
@@ -699,6 +815,126 @@ MATRIX: list[Row] = [
         body=lambda w, _c: {"team_id": w.team_b, "reason": "Network team"},
     ),
     Row("GET", f"{API}/tickets/{{ticket_id}}/transfers", agents_on_x(200)),
+    # --- webhook intake (public: the signature is the credential) and its sources (admins)
+    Row(
+        "POST",
+        f"{API}/channels/webhook/{{slug}}",
+        anyone(201),
+        body=fixed(WEBHOOK_MESSAGE),
+        signed=True,
+    ),
+    Row(
+        "POST",
+        f"{API}/channels/webhook/{{slug}}",
+        anyone(401),
+        body=fixed(WEBHOOK_MESSAGE),
+        variant="unsigned: a bearer token is no signature",
+    ),
+    Row("GET", f"{API}/channels/webhook-sources", admin_only(200)),
+    Row(
+        "POST",
+        f"{API}/channels/webhook-sources",
+        admin_only(201),
+        body=fixed({"name": "Call centre", "slug": "call-centre", "channel": "phone"}),
+    ),
+    Row("GET", f"{API}/channels/webhook-sources/{{source_id}}", admin_only(200)),
+    Row(
+        "PATCH",
+        f"{API}/channels/webhook-sources/{{source_id}}",
+        admin_only(200),
+        body=fixed({"is_active": False}),
+    ),
+    Row("DELETE", f"{API}/channels/webhook-sources/{{source_id}}", admin_only(204)),
+    Row(
+        "POST",
+        f"{API}/channels/webhook-sources/{{source_id}}/rotate-secret",
+        admin_only(200),
+        body=fixed({"keep_previous_seconds": 0}),
+    ),
+    # --- WeChat callback (public: the account's signature is the credential) and accounts
+    Row(
+        "GET",
+        f"{API}/channels/wechat/{{account_id}}/callback",
+        anyone(200),
+        ids=wechat_ids,
+        query=wechat_signed("echo-1"),
+        prepare=add_wechat_account,
+        variant="signed URL verification",
+    ),
+    Row(
+        "GET",
+        f"{API}/channels/wechat/{{account_id}}/callback",
+        anyone(403),
+        ids=wechat_ids,
+        query={"echostr": "echo-1"},
+        prepare=add_wechat_account,
+        variant="unsigned: a bearer token is no signature",
+    ),
+    Row(
+        "POST",
+        f"{API}/channels/wechat/{{account_id}}/callback",
+        anyone(403),
+        ids=wechat_ids,
+        prepare=add_wechat_account,
+        variant="unsigned: a bearer token is no signature",
+    ),
+    Row(
+        "POST",
+        f"{API}/channels/wechat/{{account_id}}/callback",
+        anyone(400),
+        ids=wechat_ids,
+        query=wechat_signed(),
+        prepare=add_wechat_account,
+        variant="signed, but not a WeChat XML push",
+    ),
+    Row("GET", f"{API}/channels/wechat/accounts", admin_only(200)),
+    Row(
+        "POST",
+        f"{API}/channels/wechat/accounts",
+        admin_only(201),
+        body=fixed(
+            {
+                "name": "客服号",
+                "app_id": "wx5823bf96d3bd56c7",
+                "app_secret": "b0c1d2e3f4a5b6c7",
+                "token": "token123",
+                "encryption_mode": "plain",
+            }
+        ),
+    ),
+    Row(
+        "GET",
+        f"{API}/channels/wechat/accounts/{{account_id}}",
+        admin_only(200),
+        ids=wechat_ids,
+        prepare=add_wechat_account,
+    ),
+    Row(
+        "PATCH",
+        f"{API}/channels/wechat/accounts/{{account_id}}",
+        admin_only(200),
+        body=fixed({"name": "售后号"}),
+        ids=wechat_ids,
+        prepare=add_wechat_account,
+    ),
+    Row(
+        "DELETE",
+        f"{API}/channels/wechat/accounts/{{account_id}}",
+        admin_only(204),
+        ids=wechat_ids,
+        prepare=add_wechat_account,
+    ),
+    # --- CRM lookup (admins)
+    Row("GET", f"{API}/channels/crm", admin_only(200)),
+    Row("PATCH", f"{API}/channels/crm", admin_only(200), body=fixed({"timeout_seconds": 3})),
+    Row(
+        "POST",
+        f"{API}/channels/crm/test",
+        admin_only(200),
+        body=fixed({"email": "wang.fang@example.cn"}),
+        prepare=lambda _w, uow: configure_unreachable_crm(uow),
+        variant="a CRM that does not answer",
+    ),
 ]
 
 
@@ -790,7 +1026,7 @@ def matrix_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings(
         environment="test",
         data_dir=tmp_path_factory.mktemp("matrix") / "data",
-        secret_key="test-secret-key-that-is-long-enough",
+        secret_key=MATRIX_SECRET_KEY,
         max_request_bytes=64 * 1024,
         max_attachment_bytes=256 * 1024,
     )
@@ -854,7 +1090,7 @@ def case(
     savepoint = matrix_connection.begin_nested()
     factory = _session_factory(matrix_connection)
     # Later than the world, so that any change stamps a newer updated_at.
-    clock, bus = FrozenClock(START + timedelta(minutes=5)), EventBus()
+    clock, bus = FrozenClock(CASE_TIME), EventBus()
     state = matrix_app.state
     state.session_factory = state.read_session_factory = factory
     state.clock, state.bus = clock, bus
@@ -880,7 +1116,7 @@ def test_matrix(row: Row, caller: Caller, case: Case) -> None:
             row.prepare(world, uow)
             uow.commit()
     ids = {**world.path_params(), **row.ids(world)}
-    url = row.path.format(**ids)
+    url = row.path.format(slug=WEBHOOK_SLUG, **ids)
     headers = dict(world.headers[caller])
     if row.if_match:
         version = connection.scalar(select(Ticket.version).where(Ticket.id == ids["ticket_id"]))
@@ -891,9 +1127,20 @@ def test_matrix(row: Row, caller: Caller, case: Case) -> None:
     files = {"file": ("photo.png", content, "image/png")} if row.upload else None
     expected = row.expect[caller]
     before = fingerprint(connection, world.attachments_dir) if expected >= 400 else None
+    raw = json.dumps(body).encode() if row.signed else None
+    if raw is not None:
+        headers["Content-Type"] = "application/json"
+        signed_at = int(CASE_TIME.timestamp())
+        headers["X-Closeloop-Signature"] = signature_header(world.webhook_secret, signed_at, raw)
 
     response = case.client.request(
-        row.method, url, headers=headers, params=row.query, json=body, files=files
+        row.method,
+        url,
+        headers=headers,
+        params=row.query,
+        json=body if raw is None else None,
+        content=raw,
+        files=files,
     )
 
     assert response.status_code == expected, (

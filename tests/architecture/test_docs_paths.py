@@ -14,7 +14,24 @@ BASES = (REPO_ROOT, REPO_ROOT / "src" / "closeloop", REPO_ROOT / "src")
 INLINE_CODE = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
 FENCE = re.compile(r"^\s*(```|~~~)")
 PATH_SUFFIXES = (".py", ".md", ".toml", ".ini", ".cfg")
-NOT_PATH_PREFIXES = ("http", "-", "$", "/api/", "/healthz", "/readyz")
+# URL paths of the app (API, pages, static files) are routes, not files of the repository.
+NOT_PATH_PREFIXES = (
+    "http",
+    "-",
+    "$",
+    "/api/",
+    "/healthz",
+    "/readyz",
+    "/agent",
+    "/admin",
+    "/account",
+    "/forms/",
+    "/t/",
+    "/login",
+    "/logout",
+    "/live/",
+    "/static/",
+)
 NOT_PATH_MARKERS = ("<", "*", "{", "://")  # "://": a URL of any scheme (postgresql://...)
 LINE_SUFFIX = re.compile(r"(#.*|:\d+(-\d+)?)$")  # file.py:12, file.md#anchor
 

@@ -206,6 +206,18 @@ class UnknownTier(DomainError):
     message = _("{value} is not a tier; use standard or vip.")
 
 
+class CustomerMergeRefused(Conflict):
+    code = "customer.merge_refused"
+    title = _("Merge refused")
+    message = _("Customer {source} cannot be merged into customer {target}: {reason}")
+
+
+class CustomerMerged(Conflict):
+    code = "customer.merged"
+    title = _("Customer merged")
+    message = _("Customer {customer_id} was merged into customer {survivor_id}; change that one.")
+
+
 class IdentityRequired(DomainError):
     code = "customer.identity_required"
     http_status = 422

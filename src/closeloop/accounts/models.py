@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, SmallInteger, String, Text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from closeloop.db.base import Base, BigIntKey
@@ -116,6 +125,8 @@ class Customer(Base):
     is_company_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     locale: Mapped[str | None] = mapped_column(String(10))
     notes: Mapped[str] = mapped_column(Text, default="")
+    # Set when this customer was merged into another (the survivor): no identity finds them.
+    merged_into_id: Mapped[int | None] = mapped_column(BigIntKey, ForeignKey("customers.id"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -188,3 +199,13 @@ class LoginSession(Base):
     __table_args__ = (
         CheckConstraint("(agent_id is null) <> (customer_id is null)", name="exactly_one_owner"),
     )
+
+
+class RateLimitBucket(Base):
+    """How often something keyed (a login name, an address) happened in one fixed window."""
+
+    __tablename__ = "rate_limit_buckets"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(primary_key=True, index=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -75,6 +75,19 @@ def token_by_hash(session: Session, token_hash: str) -> ApiToken | None:
     return None if row is None else row[0]
 
 
+def token_and_agent_by_hash(
+    session: Session, token_hash: str
+) -> tuple[ApiToken, Agent | None] | None:
+    """The token and its agent (None for a customer's token) in one round trip; the caller
+    keeps the agent referenced, so the session's (weak) identity map keeps it for the request."""
+    row = session.execute(
+        select(ApiToken, Agent)
+        .outerjoin(Agent, Agent.id == ApiToken.agent_id)
+        .where(ApiToken.token_hash == token_hash)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
 def login_session_by_hash(session: Session, session_hash: str) -> LoginSession | None:
     return session.scalars(
         select(LoginSession).where(LoginSession.session_hash == session_hash)
@@ -85,7 +98,11 @@ def customer_by_identity(session: Session, kind: str, value: str) -> Customer | 
     return session.scalars(
         select(Customer)
         .join(CustomerIdentity, CustomerIdentity.customer_id == Customer.id)
-        .where(CustomerIdentity.kind == kind, CustomerIdentity.value == value)
+        .where(
+            CustomerIdentity.kind == kind,
+            CustomerIdentity.value == value,
+            Customer.merged_into_id.is_(None),
+        )
     ).first()
 
 
@@ -97,6 +114,18 @@ def identities_of(session: Session, customer_ids: Sequence[int]) -> Sequence[Cus
         .where(CustomerIdentity.customer_id.in_(customer_ids))
         .order_by(CustomerIdentity.customer_id, CustomerIdentity.id)
     ).all()
+
+
+def customers_by_id(session: Session, customer_ids: Sequence[int]) -> Sequence[Customer]:
+    if not customer_ids:
+        return []
+    return session.scalars(select(Customer).where(Customer.id.in_(sorted(set(customer_ids))))).all()
+
+
+def agents_by_id(session: Session, agent_ids: Sequence[int]) -> Sequence[Agent]:
+    if not agent_ids:
+        return []
+    return session.scalars(select(Agent).where(Agent.id.in_(sorted(set(agent_ids))))).all()
 
 
 def identity(session: Session, kind: str, value: str) -> CustomerIdentity | None:
@@ -291,6 +320,15 @@ def delete_login_sessions_of_agent(session: Session, agent_id: int) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+def delete_other_login_sessions(session: Session, agent_id: int, keep_hash: str | None) -> int:
+    """End the agent's sessions except the one whose cookie hashes to ``keep_hash``."""
+    query = delete(LoginSession).where(LoginSession.agent_id == agent_id)
+    if keep_hash is not None:
+        query = query.where(LoginSession.session_hash != keep_hash)
+    result = session.execute(query)
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 # --- teams --------------------------------------------------------------------------------
 
 
@@ -401,8 +439,8 @@ def _has_identity(kind: str, value: str) -> ColumnElement[bool]:
 
 
 def customers_page(session: Session, query: CustomerQuery) -> tuple[list[Customer], bool]:
-    """Customers newest first, matching every condition of ``query``."""
-    select_customers = select(Customer)
+    """Customers newest first, matching every condition of ``query``; merged ones never."""
+    select_customers = select(Customer).where(Customer.merged_into_id.is_(None))
     for kind, value in query.exact:
         select_customers = select_customers.where(_has_identity(kind, value))
     if query.company_id is not None:
@@ -444,3 +482,49 @@ def identity_count(session: Session, customer_id: int) -> int:
     return int(
         session.scalar(select(func.count()).where(CustomerIdentity.customer_id == customer_id)) or 0
     )
+
+
+# --- merging customers --------------------------------------------------------------------
+
+
+def move_identities(session: Session, source_id: int, survivor_id: int) -> int:
+    """Give every identity of ``source_id`` to ``survivor_id`` (none is primary any more where
+    the survivor already has a primary one of its kind); return how many moved."""
+    primary_kinds = set(
+        session.scalars(
+            select(CustomerIdentity.kind).where(
+                CustomerIdentity.customer_id == survivor_id, CustomerIdentity.is_primary.is_(True)
+            )
+        )
+    )
+    moved = 0
+    for identity in session.scalars(
+        select(CustomerIdentity)
+        .where(CustomerIdentity.customer_id == source_id)
+        .order_by(CustomerIdentity.id)
+    ):
+        identity.customer_id = survivor_id
+        if identity.kind in primary_kinds:
+            identity.is_primary = False
+        elif identity.is_primary:
+            primary_kinds.add(identity.kind)
+        moved += 1
+    session.flush()
+    return moved
+
+
+def revoke_customer_credentials(session: Session, customer_id: int, now: datetime) -> int:
+    """Revoke the customer's API tokens and end their sessions; return how many tokens."""
+    tokens = session.scalars(
+        select(ApiToken).where(ApiToken.customer_id == customer_id, ApiToken.revoked_at.is_(None))
+    ).all()
+    for token in tokens:
+        token.revoked_at = now
+    session.execute(delete(LoginSession).where(LoginSession.customer_id == customer_id))
+    return len(tokens)
+
+
+def company_by_name(session: Session, name: str) -> Company | None:
+    return session.scalars(
+        select(Company).where(func.lower(Company.name) == name.lower()).order_by(Company.id)
+    ).first()

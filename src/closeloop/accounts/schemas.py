@@ -325,6 +325,12 @@ class CustomerUpdate(PartialUpdate):
     notes: LongText | None = None
 
 
+class CustomerMerge(Strict):
+    into_customer_id: int = Field(
+        description="The customer who remains; this one's tickets and identities move to them."
+    )
+
+
 class IdentityCreate(Strict):
     kind: IdentityKind
     value: IdentityText
@@ -375,6 +381,9 @@ class CustomerRead(BaseModel):
     locale: str | None
     notes: str | None = Field(description="Agents' notes; null when a customer reads themself.")
     identities: IdentityGroups
+    merged_into_id: int | None = Field(
+        None, description="Set once this customer was merged into that one."
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -391,6 +400,7 @@ class CustomerRead(BaseModel):
             locale=customer.locale,
             notes=customer.notes if with_notes else None,
             identities=IdentityGroups.of(identities),
+            merged_into_id=customer.merged_into_id,
             created_at=customer.created_at,
             updated_at=customer.updated_at,
         )

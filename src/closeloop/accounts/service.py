@@ -30,6 +30,7 @@ from closeloop.accounts.errors import (
     TeamNotFound,
     WeakPassword,
 )
+from closeloop.accounts.events import CustomerCreated
 from closeloop.accounts.models import (
     Agent,
     ApiToken,
@@ -79,6 +80,12 @@ def get_organisation(uow: UnitOfWork) -> Organisation:
     uow.session.add(created)
     uow.session.flush()
     return created
+
+
+def organisation_preferences(uow: UnitOfWork) -> tuple[str, str] | None:
+    """The organisation's default locale and time zone, if it exists yet (never creates it)."""
+    found = repository.organisation(uow.session)
+    return None if found is None else (found.default_locale, found.time_zone)
 
 
 # --- agents and principals ----------------------------------------------------------------
@@ -173,8 +180,11 @@ def principal_for_customer(customer: Customer) -> Principal:
 
 
 def principal_for_customer_id(uow: UnitOfWork, customer_id: int) -> Principal | None:
+    """The customer as a caller; None once they were merged into another customer."""
     customer = uow.session.get(Customer, customer_id)
-    return None if customer is None else principal_for_customer(customer)
+    if customer is None or customer.merged_into_id is not None:
+        return None
+    return principal_for_customer(customer)
 
 
 def authenticate_password(uow: UnitOfWork, *, email: str, password: str) -> Principal:
@@ -254,9 +264,14 @@ def create_api_token(
 def principal_for_token(uow: UnitOfWork, secret: str) -> Principal | None:
     if not secret.startswith(TOKEN_PREFIX):
         return None
-    token = repository.token_by_hash(uow.session, _digest(secret))
+    found = repository.token_and_agent_by_hash(uow.session, _digest(secret))
+    if found is None:
+        return None
+    # The agent stays referenced until the principal is built: the (weak) identity map keeps
+    # it, and principal_for_agent_id does not read it again.
+    token, _agent = found
     now = uow.clock.now()
-    if token is None or token.revoked_at is not None:
+    if token.revoked_at is not None:
         return None
     if token.expires_at is not None and token.expires_at <= now:
         return None
@@ -333,6 +348,26 @@ def end_login_session(uow: UnitOfWork, cookie: str) -> None:
     login = repository.login_session_by_hash(uow.session, _digest(cookie))
     if login is not None:
         uow.session.delete(login)
+
+
+def end_other_login_sessions(
+    uow: UnitOfWork, *, agent_id: int, keep_cookie: str | None, actor: Principal, via: str
+) -> int:
+    """Sign the agent out everywhere but in the session of ``keep_cookie`` (after they changed
+    their password); return how many sessions ended."""
+    keep_hash = _digest(keep_cookie) if keep_cookie else None
+    ended = repository.delete_other_login_sessions(uow.session, agent_id, keep_hash)
+    if ended:
+        audit.record(
+            uow,
+            entity_type="agent",
+            entity_id=agent_id,
+            action="agent.sessions_ended",
+            actor=actor_of(actor),
+            via=via,
+            changes=[Change("login_sessions", ended, 0)],
+        )
+    return ended
 
 
 def purge_expired_login_sessions(uow: UnitOfWork) -> int:
@@ -413,6 +448,7 @@ def create_customer(
         + [Change(f"identity.{kind.value}", None, value) for kind, value in cleaned],
         new_entity=True,
     )
+    uow.publish(CustomerCreated(customer_id=customer.id, via=via))
     return customer
 
 
@@ -446,6 +482,16 @@ def find_or_create_customer(
 
 def identities_of(uow: UnitOfWork, customer_ids: Sequence[int]) -> Sequence[CustomerIdentity]:
     return repository.identities_of(uow.session, customer_ids)
+
+
+def customers_by_id(uow: UnitOfWork, customer_ids: Sequence[int]) -> dict[int, Customer]:
+    """Several customers in one query (for pages that name many authors), by id."""
+    return {c.id: c for c in repository.customers_by_id(uow.session, customer_ids)}
+
+
+def agents_by_id(uow: UnitOfWork, agent_ids: Sequence[int]) -> dict[int, Agent]:
+    """Several agents in one query (active or not), by id."""
+    return {a.id: a for a in repository.agents_by_id(uow.session, agent_ids)}
 
 
 # --- teams (lookups other features need) --------------------------------------------------

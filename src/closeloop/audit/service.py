@@ -18,6 +18,9 @@ from closeloop.audit.models import AuditEvent
 from closeloop.db.session import UnitOfWork
 
 _HEADS_KEY = "audit_chain_heads"
+# Entities whose chain began in this transaction → every row written for them since, as
+# (occurred_at, action, field, new_value): their whole trail, known without reading it.
+_NEW_TRAILS_KEY = "audit_new_trails"
 # The public name of a stored audit row for other features (the model module is private).
 AuditRecord = AuditEvent
 
@@ -102,6 +105,40 @@ def record(
     # Cached for the next record on this entity in the same transaction; a rollback clears
     # session.info (see UnitOfWork.rollback), so a stale head never outlives its transaction.
     heads[key] = (sequence, previous)
+    _remember_new_trail(uow, key, rows, new_entity=new_entity and head is None)
+
+
+def _remember_new_trail(
+    uow: UnitOfWork, key: tuple[str, int], rows: list[dict[str, Any]], *, new_entity: bool
+) -> None:
+    trails: dict[tuple[str, int], tuple[tuple[Any, ...], ...]] | None = uow.session.info.get(
+        _NEW_TRAILS_KEY
+    )
+    if trails is None:
+        if not new_entity:
+            return
+        trails = {}
+        uow.session.info[_NEW_TRAILS_KEY] = trails
+        # Another transaction may add to the trail once this one commits.
+        uow.after_commit(lambda: uow.session.info.pop(_NEW_TRAILS_KEY, None))
+    if not new_entity and key not in trails:
+        return
+    written = tuple((r["occurred_at"], r["action"], r["field"], r["new_value"]) for r in rows)
+    # A new tuple, never changed in place: a savepoint that rolls back restores the old one.
+    trails[key] = trails.get(key, ()) + written
+
+
+def trail_if_new(
+    uow: UnitOfWork, *, entity_type: str, entity_id: int
+) -> tuple[tuple[Any, ...], ...] | None:
+    """The entity's whole trail as (occurred_at, action, field, new_value) rows, oldest first,
+    when it began in this transaction (nothing else can have written to it yet); None
+    otherwise (read :func:`timeline`)."""
+    trails = uow.session.info.get(_NEW_TRAILS_KEY)
+    if trails is None:
+        return None
+    found: tuple[tuple[Any, ...], ...] | None = trails.get((entity_type, entity_id))
+    return found
 
 
 def timeline(

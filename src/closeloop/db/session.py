@@ -8,7 +8,8 @@ successful commit, so nobody reacts to a change that was rolled back.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
 
@@ -79,6 +80,13 @@ def create_session_factory(engine: Engine, *, read_only: bool = False) -> sessio
     return sessionmaker(bind=bind, expire_on_commit=False, autoflush=True)
 
 
+def _copy_cache(value: Any) -> Any:
+    # session.info caches are containers changed in place (sets, dicts of tuples): one level.
+    if isinstance(value, dict | set | list):
+        return value.copy()
+    return value
+
+
 class UnitOfWork:
     """One business transaction: a session, the events it raised, what to do after commit."""
 
@@ -111,6 +119,26 @@ class UnitOfWork:
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         self._after_commit.append(callback)
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Run a block in a savepoint. When the block raises, the savepoint rolls back and so
+        does what the block left in this unit of work: the events it published (and those their
+        handlers published), its after-commit callbacks, the handling of earlier events it ran
+        (they run again at commit), and the caches kept in ``session.info``. The error goes on
+        to the caller, who decides (quarantine a message, log a failed notification...)."""
+        events, handled, callbacks = len(self._events), self._handled, len(self._after_commit)
+        info = {key: _copy_cache(value) for key, value in self.session.info.items()}
+        try:
+            with self.session.begin_nested():
+                yield
+        except BaseException:
+            del self._events[events:]
+            self._handled = min(self._handled, handled)
+            del self._after_commit[callbacks:]
+            self.session.info.clear()
+            self.session.info.update(info)
+            raise
 
     def handle_pending(self) -> None:
         """Run the in-transaction handlers of the events published so far (and of the events

@@ -40,7 +40,9 @@ class PeriodicJob:
 SCHEDULE: tuple[PeriodicJob, ...] = (
     PeriodicJob("jobs.purge_finished", timedelta(hours=1)),
     PeriodicJob("idempotency.purge_expired", timedelta(hours=1)),
+    PeriodicJob("accounts.purge_expired", timedelta(hours=1)),
     PeriodicJob("sla.scan_due", timedelta(minutes=1)),
+    PeriodicJob("channels.email.poll", timedelta(minutes=1)),
     PeriodicJob("routing.retrain", timedelta(weeks=1)),
 )
 

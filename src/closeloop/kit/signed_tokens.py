@@ -14,9 +14,7 @@ def sign_value(secret: str, *, purpose: str, value: str) -> str:
 
     ``purpose`` separates uses: a token made for one purpose never verifies for another.
     """
-    digest = hmac.new(
-        secret.encode(), f"{purpose}\x00{value}".encode(), hashlib.sha256
-    ).digest()
+    digest = hmac.new(secret.encode(), f"{purpose}\x00{value}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")[:_TOKEN_CHARS]
 
 

@@ -192,6 +192,7 @@ class TicketQuery:
     created_to: datetime | None = None
     updated_from: datetime | None = None
     updated_to: datetime | None = None
+    resolved_from: datetime | None = None
     text: str = ""
     sort: SortKey = "created_at"
     descending: bool = True

@@ -63,6 +63,10 @@ class Ticket(Base):
         Index("ix_tickets_priority_created_at", "priority", "created_at", "id"),
         Index("ix_tickets_sla_due_at_id", "sla_due_at", "id"),
         Index("ix_tickets_sla_state_due_at", "sla_state", "sla_due_at", "id"),
+        # Agents' views: "my open tickets" (by SLA due) without walking all they ever held,
+        # "recently resolved" without walking closed tickets.
+        Index("ix_tickets_assignee_status_due", "assignee_id", "status", "sla_due_at", "id"),
+        Index("ix_tickets_resolved_at_id", "resolved_at", "id"),
         CheckConstraint("type in ('inquiry', 'fault', 'complaint', 'request')", name="type"),
         CheckConstraint("priority in ('P1', 'P2', 'P3', 'P4')", name="priority"),
         CheckConstraint(

@@ -220,6 +220,8 @@ def _filters(query: TicketQuery, dialect: str) -> list[ColumnElement[bool]]:
         conditions.append(Ticket.updated_at >= query.updated_from)
     if query.updated_to is not None:
         conditions.append(Ticket.updated_at < query.updated_to)
+    if query.resolved_from is not None:
+        conditions.append(Ticket.resolved_at >= query.resolved_from)
     if query.text.strip():
         conditions.append(_text_condition(query.text, dialect))
     return conditions
@@ -278,12 +280,25 @@ def _fts_driven_query(principal: Principal, query: TicketQuery) -> Select[Ticket
     )
 
 
+def _visible_for(principal: Principal, query: TicketQuery) -> ColumnElement[bool]:
+    """``visible_to``, left out when the filters already keep to tickets the agent may read
+    (their own, or teams they belong to): the planner then walks the assignee or team index
+    instead of testing the visibility OR on every row of a status."""
+    if principal.is_agent and not principal.sees_all_tickets:
+        own = query.assignee_ids and not query.unassigned
+        if own and set(query.assignee_ids) <= {principal.id}:
+            return true()
+        if query.team_ids and set(query.team_ids) <= principal.team_ids:
+            return true()
+    return visible_to(principal)
+
+
 def list_query(principal: Principal, query: TicketQuery, dialect: str) -> Select[Ticket]:
     if dialect == "sqlite":
         driven = _fts_driven_query(principal, query)
         if driven is not None:
             return driven
-    conditions = [visible_to(principal), *_filters(query, dialect)]
+    conditions = [_visible_for(principal, query), *_filters(query, dialect)]
     after = _after(query)
     if after is not None:
         conditions.append(after)
@@ -301,6 +316,26 @@ def list_visible(
     """One page of tickets and whether another page follows (one statement)."""
     rows = list(session.scalars(list_query(principal, query, dialect_of(session))))
     return rows[: query.limit], len(rows) > query.limit
+
+
+def count_visible(
+    session: Session, principal: Principal, queries: Sequence[TicketQuery], *, cap: int
+) -> list[int]:
+    """How many tickets each query matches, counting at most ``cap + 1`` of each: one statement
+    of scalar subqueries, each stopping after ``cap + 1`` rows, so a count never walks a
+    million tickets (a result above ``cap`` means "more than cap")."""
+    if not queries:
+        return []
+    dialect = dialect_of(session)
+    counts = []
+    for index, query in enumerate(queries):
+        conditions = [_visible_for(principal, query), *_filters(query, dialect)]
+        matching = select(Ticket.id).where(and_(*conditions)).limit(cap + 1).subquery()
+        counts.append(
+            select(func.count()).select_from(matching).scalar_subquery().label(f"c{index}")
+        )
+    row = session.execute(select(*counts)).one()
+    return [int(value) for value in row]
 
 
 # --- search index -------------------------------------------------------------------------
@@ -595,3 +630,25 @@ def open_work_by_assignee(session: Session, agent_ids: Sequence[int]) -> dict[in
             if agent_id is not None:
                 found[agent_id][priority] = int(count)
     return found
+
+
+# --- customers merged (tickets.handlers) ----------------------------------------------------
+
+
+def tickets_requested_by(session: Session, customer_id: int) -> Sequence[Ticket]:
+    """Every ticket the customer requested, locked (PostgreSQL), oldest first."""
+    return session.scalars(
+        select(Ticket)
+        .where(Ticket.requester_id == customer_id)
+        .order_by(Ticket.id)
+        .with_for_update(of=Ticket)
+        .execution_options(populate_existing=True)
+    ).all()
+
+
+def customer_follows(session: Session, customer_id: int) -> Sequence[TicketFollower]:
+    return session.scalars(
+        select(TicketFollower)
+        .where(TicketFollower.customer_id == customer_id)
+        .order_by(TicketFollower.ticket_id)
+    ).all()

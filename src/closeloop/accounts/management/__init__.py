@@ -17,6 +17,7 @@ from closeloop.accounts.management.agents import (
 from closeloop.accounts.management.companies import (
     create_company,
     delete_company,
+    find_or_create_company,
     get_company,
     list_companies,
     update_company,
@@ -25,11 +26,13 @@ from closeloop.accounts.management.customers import (
     add_customer_identity,
     create_customer,
     get_customer,
+    list_customer_identities,
     present_customers,
     remove_customer_identity,
     search_customers,
     update_customer,
 )
+from closeloop.accounts.management.merge import merge_customers
 from closeloop.accounts.management.organisation import read_organisation, update_organisation
 from closeloop.accounts.management.skills import (
     create_skill,
@@ -80,6 +83,7 @@ __all__ = [
     "deactivate_team",
     "delete_company",
     "delete_skill",
+    "find_or_create_company",
     "get_agent",
     "get_agent_skill",
     "get_company",
@@ -90,8 +94,10 @@ __all__ = [
     "list_agents",
     "list_api_tokens",
     "list_companies",
+    "list_customer_identities",
     "list_skills",
     "list_teams",
+    "merge_customers",
     "present_agents",
     "present_customers",
     "present_teams",

@@ -167,3 +167,12 @@ def delete_company(uow: UnitOfWork, *, company_id: int, actor: Principal, via: s
     )
     uow.session.delete(company)
     uow.session.flush()
+
+
+def find_or_create_company(uow: UnitOfWork, *, name: str, actor: Principal, via: str) -> Company:
+    """The company with this name (ignoring case), created if there is none (CRM enrichment)."""
+    permissions.require(permissions.can_manage_customers(actor))
+    found = repository.company_by_name(uow.session, name.strip())
+    if found is not None:
+        return found
+    return create_company(uow, name=name, actor=actor, via=via)

@@ -15,6 +15,7 @@ from closeloop.accounts.domain import (
 from closeloop.accounts.errors import (
     CompanyNotFound,
     CompanyRequired,
+    CustomerMerged,
     CustomerNotFound,
     IdentityAlreadyUsed,
     IdentityNotFound,
@@ -56,6 +57,12 @@ def _visible(
     if customer is None:
         raise CustomerNotFound(customer_id=customer_id)
     return customer
+
+
+def check_not_merged(customer: Customer) -> None:
+    """A merged customer is history: change the survivor instead."""
+    if customer.merged_into_id is not None:
+        raise CustomerMerged(customer_id=customer.id, survivor_id=customer.merged_into_id)
 
 
 def _check_company(uow: UnitOfWork, company_id: int | None) -> None:
@@ -133,6 +140,14 @@ def get_customer(uow: UnitOfWork, *, customer_id: int, actor: Principal) -> Cust
     return _visible(uow, customer_id, actor)
 
 
+def list_customer_identities(
+    uow: UnitOfWork, *, customer_id: int, actor: Principal
+) -> Sequence[CustomerIdentity]:
+    """The customer's identities, oldest first (agents; a customer: their own)."""
+    customer = _visible(uow, customer_id, actor)
+    return accounts.identities_of(uow, [customer.id])
+
+
 def present_customers(
     uow: UnitOfWork, customers: Sequence[Customer], *, actor: Principal
 ) -> list[CustomerRead]:
@@ -197,6 +212,7 @@ def update_customer(
     """Agents change any field; a customer changes only their own name and locale. A company
     admin must belong to a company: leaving the company also ends the admin role."""
     customer = _visible(uow, customer_id, actor, for_update=True)
+    check_not_merged(customer)
     values = changes.given()
     permissions.require(permissions.can_update_customer(actor, customer.id, values))
     check_locale(values.get("locale"))
@@ -229,6 +245,7 @@ def update_customer(
 def _for_identity_change(uow: UnitOfWork, customer_id: int, actor: Principal) -> Customer:
     customer = _visible(uow, customer_id, actor, for_update=True)
     permissions.require(permissions.can_manage_customers(actor))
+    check_not_merged(customer)
     return customer
 
 

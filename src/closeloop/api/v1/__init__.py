@@ -7,10 +7,13 @@ from closeloop.api.v1 import (
     api_tokens,
     attachments,
     auth,
+    channels,
     companies,
+    crm,
     custom_fields,
     customers,
     jobs,
+    mailboxes,
     notifications,
     organisation,
     routing,
@@ -19,6 +22,8 @@ from closeloop.api.v1 import (
     teams,
     ticket_relations,
     tickets,
+    webhooks,
+    wechat,
 )
 
 router = APIRouter()
@@ -36,6 +41,11 @@ router.include_router(ticket_relations.router)
 router.include_router(attachments.router)
 router.include_router(custom_fields.router)
 router.include_router(notifications.router)
+router.include_router(channels.router)
+router.include_router(mailboxes.router)
 router.include_router(sla.router)
 router.include_router(routing.router)
 router.include_router(routing.ticket_router)
+router.include_router(wechat.router)
+router.include_router(webhooks.router)
+router.include_router(crm.router)

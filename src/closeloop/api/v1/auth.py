@@ -57,7 +57,11 @@ def sign_in(
     """Sign in with email and password; sets an HttpOnly session cookie and returns the CSRF
     token that unsafe requests made with the cookie must echo in ``X-CSRF-Token``."""
     principal = accounts.authenticate_password(uow, email=data.email, password=data.password)
-    lifetime = timedelta(days=settings.session_days) if data.remember else timedelta(hours=12)
+    lifetime = (
+        timedelta(days=settings.session_days)
+        if data.remember
+        else timedelta(hours=settings.session_hours)
+    )
     cookie, csrf = accounts.start_login_session(uow, principal=principal, lifetime=lifetime)
     uow.commit()
     response.set_cookie(

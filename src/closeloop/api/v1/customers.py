@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from closeloop.accounts import management
 from closeloop.accounts.schemas import (
     CustomerCreate,
+    CustomerMerge,
     CustomerPage,
     CustomerRead,
     CustomerUpdate,
@@ -85,6 +86,26 @@ def update_customer(
     )
     uow.commit()
     return management.present_customers(uow, [customer], actor=actor)[0]
+
+
+@router.post("/{customer_id}/merge", response_model=CustomerRead)
+def merge_customer(
+    customer_id: int, data: CustomerMerge, uow: Uow, actor: CurrentPrincipal, via: Via
+) -> CustomerRead:
+    """Merge this customer into ``into_customer_id`` (agents): tickets, followed tickets and
+    identities move to the survivor, which is returned; this one stays, marked merged."""
+    survivor = management.merge_customers(
+        uow, customer_id=customer_id, into_customer_id=data.into_customer_id, actor=actor, via=via
+    )
+    uow.commit()
+    return management.present_customers(uow, [survivor], actor=actor)[0]
+
+
+@router.get("/{customer_id}/identities", response_model=list[IdentityRead])
+def list_identities(customer_id: int, uow: Uow, actor: CurrentPrincipal) -> list[IdentityRead]:
+    """The customer's emails, phone numbers, WeChat openids and external ids, oldest first."""
+    identities = management.list_customer_identities(uow, customer_id=customer_id, actor=actor)
+    return [IdentityRead.of(identity) for identity in identities]
 
 
 @router.post("/{customer_id}/identities", status_code=201, response_model=IdentityRead)

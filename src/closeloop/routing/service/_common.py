@@ -136,8 +136,9 @@ def routing_settings(uow: UnitOfWork, *, for_update: bool = False) -> RoutingSet
     return created
 
 
-def ticket_state(uow: UnitOfWork, ticket_id: int) -> TicketRouting:
-    """The ticket's routing state, created on first use."""
+def ticket_state(uow: UnitOfWork, ticket_id: int, *, flush: bool = True) -> TicketRouting:
+    """The ticket's routing state, created on first use (``flush=False``: the new row is
+    inserted with the next flush, so values set before then cost no extra UPDATE)."""
     found = repository.ticket_state(uow.session, ticket_id, for_update=True)
     if found is not None:
         return found
@@ -149,7 +150,8 @@ def ticket_state(uow: UnitOfWork, ticket_id: int) -> TicketRouting:
         updated_at=uow.clock.now(),
     )
     uow.session.add(created)
-    uow.session.flush()
+    if flush:
+        uow.session.flush()
     return created
 
 

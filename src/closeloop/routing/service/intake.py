@@ -89,9 +89,14 @@ def triage_ticket(uow: UnitOfWork, *, ticket_id: int, given_fields: Iterable[str
         plan = _Plan(triage_reason="routing_failed" if ticket.team_id is None else None)
     if plan.changes and not _apply(uow, ticket, plan):
         plan = _Plan(triage_reason="change_refused" if ticket.team_id is None else None)
-    state = ticket_state(uow, ticket_id)
+    # Every value of the state is set before the next flush: a new row is one INSERT.
+    state = ticket_state(uow, ticket_id, flush=False)
     if plan.required_skills:
         state.required_skills = {str(k): v for k, v in sorted(plan.required_skills.items())}
+    now = uow.clock.now()
+    if plan.triage_reason is not None:
+        state.in_triage, state.triage_reason, state.triaged_at = True, plan.triage_reason, now
+    state.updated_at = now
     recorded = [_save(uow, ticket_id, pending) for pending in plan.decisions]
     if recorded:
         uow.session.flush()
@@ -103,8 +108,6 @@ def triage_ticket(uow: UnitOfWork, *, ticket_id: int, given_fields: Iterable[str
             via=VIA_INTAKE,
         )
     if plan.triage_reason is not None:
-        now = uow.clock.now()
-        state.in_triage, state.triage_reason, state.triaged_at = True, plan.triage_reason, now
         record_on_ticket(
             uow,
             ticket_id,
@@ -112,7 +115,6 @@ def triage_ticket(uow: UnitOfWork, *, ticket_id: int, given_fields: Iterable[str
             changes=[Change("team", None, {"reason": plan.triage_reason})],
             via=VIA_INTAKE,
         )
-    state.updated_at = uow.clock.now()
 
 
 def _record_given(uow: UnitOfWork, ticket: TicketRecord, given: frozenset[str]) -> None:

@@ -11,9 +11,11 @@ from closeloop.accounts.domain import SYSTEM, Principal
 from closeloop.accounts.errors import CustomerNotFound, SkillNotFound, TeamNotFound
 from closeloop.audit import service as audit
 from closeloop.audit.service import Change
+from closeloop.db import config_versions
 from closeloop.db.session import UnitOfWork
 from closeloop.kit.errors import PermissionDenied, ValidationFailed
 from closeloop.kit.logging import get_logger
+from closeloop.kit.versioned_cache import VersionedCache
 from closeloop.routing import permissions, repository
 from closeloop.routing.errors import (
     InvalidRule,
@@ -77,15 +79,28 @@ def rule_of(row: RoutingRule) -> Rule:
     )
 
 
+# The rules of this process, per database, with the ``routing`` configuration version they
+# were read at (``closeloop.db.config_versions``): every change to a rule gives the rules a new
+# version in its transaction, and each transaction reloads them only when the version it reads
+# differs. Rules are frozen values: threads share them.
+PROCESS_CACHE: VersionedCache[tuple[Rule, ...]] = VersionedCache()
+
+
 def stored_rules(uow: UnitOfWork, *, active_only: bool) -> list[Rule]:
     """The rules as evaluation needs them; a stored rule that no longer reads is skipped."""
+    version = config_versions.version_of(uow, config_versions.ROUTING)
+    every = PROCESS_CACHE.get(config_versions.database_key(uow), version, lambda: _read_rules(uow))
+    return [rule for rule in every if rule.is_active or not active_only]
+
+
+def _read_rules(uow: UnitOfWork) -> tuple[Rule, ...]:
     found: list[Rule] = []
-    for row in repository.rules(uow.session, active_only=active_only):
+    for row in repository.rules(uow.session):
         try:
             found.append(rule_of(row))
         except (KeyError, ValueError, TypeError):
             log.warning("routing.rule_unreadable", rule_id=row.id)
-    return found
+    return tuple(found)
 
 
 def _conditions(given: Sequence[ConditionIn]) -> list[Condition]:
@@ -130,6 +145,9 @@ def _check(uow: UnitOfWork, conditions: Sequence[Condition], actions: Actions) -
 def _record(
     uow: UnitOfWork, rule_id: int, action: str, changes: list[Change], actor: Principal, via: str
 ) -> None:
+    """Every change to a rule is recorded here; it also gives the rules a new configuration
+    version, so every process reads them again once the change commits."""
+    config_versions.bump(uow, config_versions.ROUTING)
     audit.record(
         uow,
         entity_type=ENTITY,

@@ -54,6 +54,7 @@ TICKET_ENTITY = "ticket"
 _DONE_KEY = "sla.recomputed"
 _FAILED_KEY = "sla.failed_tickets"
 _RECOMPUTE_REQUESTED = "sla.recompute_requested"
+_TOUCHED_KEY = "sla.touched_tickets"
 
 
 class SlaTicket(Protocol):
@@ -132,6 +133,9 @@ def ticket_facts(uow: UnitOfWork, ticket: SlaTicket) -> TicketFacts:
 
 
 def ticket_history(uow: UnitOfWork, ticket: SlaTicket) -> TicketHistory:
+    written = audit.trail_if_new(uow, entity_type=TICKET_ENTITY, entity_id=ticket.id)
+    if written is not None:  # opened in this transaction: its whole trail is known
+        return history_from_audit(ticket.created_at, (AuditFact(*row) for row in written))
     rows = audit.timeline(uow, entity_type=TICKET_ENTITY, entity_id=ticket.id)
     return history_from_audit(
         ticket.created_at,
@@ -139,8 +143,26 @@ def ticket_history(uow: UnitOfWork, ticket: SlaTicket) -> TicketHistory:
     )
 
 
+def is_untouched_new_ticket(uow: UnitOfWork, ticket_id: int) -> bool:
+    """Opened in this transaction and never measured or escalated yet: it has no stored clocks
+    and no fired steps, so neither needs reading."""
+    if ticket_id in uow.session.info.get(_TOUCHED_KEY, ()):
+        return False
+    return audit.trail_if_new(uow, entity_type=TICKET_ENTITY, entity_id=ticket_id) is not None
+
+
+def touch(uow: UnitOfWork, ticket_id: int) -> None:
+    """The ticket's clocks or firings may have rows now (read them from here on)."""
+    touched: frozenset[int] = uow.session.info.get(_TOUCHED_KEY, frozenset())
+    if ticket_id not in touched:
+        # A new set (not changed in place): a savepoint that rolls back restores the old one.
+        uow.session.info[_TOUCHED_KEY] = touched | {ticket_id}
+
+
 def fired_positions(uow: UnitOfWork, ticket_id: int) -> dict[tuple[TargetKind, int], set[int]]:
     fired: dict[tuple[TargetKind, int], set[int]] = {}
+    if is_untouched_new_ticket(uow, ticket_id):
+        return fired
     for firing in repository.firings_of(uow.session, ticket_id):
         fired.setdefault((TargetKind(firing.kind), firing.cycle), set()).add(firing.step_position)
     return fired
@@ -202,7 +224,14 @@ def recompute_ticket(
     """Bring the ticket's clocks and SLA summary up to date as of now."""
     ticket = tickets.ticket_for_sla(uow, ticket_id=ticket_id, lock=lock)
     now = uow.clock.now()
-    rows = {TargetKind(r.kind): r for r in repository.clocks_of(uow.session, ticket.id)}
+    fired = fired_positions(uow, ticket.id)
+    stored = (
+        []
+        if is_untouched_new_ticket(uow, ticket.id)
+        else repository.clocks_of(uow.session, ticket.id)
+    )
+    touch(uow, ticket.id)
+    rows = {TargetKind(r.kind): r for r in stored}
     plans, dropped = plan_clocks(
         ticket,
         facts=ticket_facts(uow, ticket),
@@ -210,7 +239,7 @@ def recompute_ticket(
         book=rulebook(uow),
         now=now,
         rows=rows,
-        fired=fired_positions(uow, ticket.id),
+        fired=fired,
     )
     repository.delete_clocks(uow.session, ticket.id, [k.value for k in dropped])
     checks_before = {kind: row.next_check_at for kind, row in rows.items()}
@@ -227,7 +256,12 @@ def recompute_ticket(
     shown = state.value if state is not None else None
     if (ticket.sla_due_at, ticket.sla_state) != (due_at, shown):
         tickets.set_sla_summary(uow, ticket_id=ticket.id, due_at=due_at, state=shown)
-    uow.session.info.setdefault(_DONE_KEY, set()).add((ticket.id, ticket.version, now))
+    done: frozenset[tuple[int, int]] | None = uow.session.info.get(_DONE_KEY)
+    if done is None:
+        # Once per transaction: the next one measures again (time moved on).
+        uow.after_commit(lambda: uow.session.info.pop(_DONE_KEY, None))
+    # A new set (not changed in place): a savepoint that rolls back restores the old one.
+    uow.session.info[_DONE_KEY] = (done or frozenset()) | {(ticket.id, ticket.version)}
     return result
 
 
@@ -346,11 +380,13 @@ def record_on_ticket(
 
 
 def recompute_after_change(uow: UnitOfWork, *, ticket_id: int) -> None:
-    """The reaction to a ticket change: recompute once per version of the ticket."""
+    """The reaction to a ticket change: recompute once per version of the ticket and
+    transaction (a new ticket's reactions to its opening and its first message measure it
+    once)."""
     if ticket_id in uow.session.info.get(_FAILED_KEY, ()):
         return
     ticket = tickets.ticket_for_sla(uow, ticket_id=ticket_id)
-    if (ticket.id, ticket.version, uow.clock.now()) in uow.session.info.get(_DONE_KEY, ()):
+    if (ticket.id, ticket.version) in uow.session.info.get(_DONE_KEY, ()):
         return
     recompute_ticket(uow, ticket_id=ticket_id)
 

@@ -1,9 +1,14 @@
-"""The organisation's SLA settings, loaded once per unit of work as pure values.
+"""The organisation's SLA settings, loaded once per configuration version as pure values.
 
 Recomputing a clock needs every active policy (to choose one), its targets, ladder and
-calendar. They are read in a handful of statements and kept in the session's ``info`` until
-something in this unit of work changes them (every write in ``calendars`` and ``policies``
-calls :func:`forget`) or the unit of work rolls back (which clears ``info``).
+calendar. They are read in a handful of statements and kept in a per-process cache keyed by the
+database and the ``sla`` configuration version (``closeloop.db.config_versions``): each
+transaction reads the version (one small query shared with routing) and reloads the rulebook
+only when another transaction, in any process, changed the settings since it was built. Every
+write in ``calendars`` and ``policies`` calls :func:`forget`, which gives the settings a new
+version in the writer's transaction; that transaction reads its own, uncommitted settings.
+Within a transaction the rulebook is also kept in the session's ``info`` (cleared at commit and
+rollback).
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from closeloop.db import config_versions
 from closeloop.db.session import UnitOfWork
+from closeloop.kit.versioned_cache import VersionedCache
 from closeloop.sla import repository
 from closeloop.sla.calendar import BusinessCalendar, twenty_four_seven
 from closeloop.sla.clock import TargetKind
@@ -57,18 +64,32 @@ class Rulebook:
         return self.calendars[calendar_id]
 
 
+# The rulebooks of this process, per database, with the version they were built at. A
+# Rulebook is never changed once built: threads share it.
+PROCESS_CACHE: VersionedCache[Rulebook] = VersionedCache()
+
+
 def rulebook(uow: UnitOfWork) -> Rulebook:
     cached = uow.session.info.get(_INFO_KEY)
     if isinstance(cached, Rulebook):
         return cached
-    loaded = _load(uow)
+    version = config_versions.version_of(uow, config_versions.SLA)
+    loaded = PROCESS_CACHE.get(config_versions.database_key(uow), version, lambda: _load(uow))
     uow.session.info[_INFO_KEY] = loaded
+    # The next transaction checks the version again (another process may change the settings).
+    uow.after_commit(lambda: forget_loaded(uow))
     return loaded
 
 
-def forget(uow: UnitOfWork) -> None:
-    """Drop the cached settings (after changing them in this unit of work)."""
+def forget_loaded(uow: UnitOfWork) -> None:
     uow.session.info.pop(_INFO_KEY, None)
+
+
+def forget(uow: UnitOfWork) -> None:
+    """The settings changed in this unit of work: give them a new version (every process
+    reloads them once this commits) and read them afresh in this transaction."""
+    config_versions.bump(uow, config_versions.SLA)
+    forget_loaded(uow)
 
 
 def day_spec(day: CalendarDay) -> CalendarDaySpec:

@@ -2,6 +2,7 @@
 persists, writes the audit trail and publishes events, and never commits."""
 
 from closeloop.tickets.service.attachments import (
+    attach_file_to_message,
     get_attachment,
     open_attachment,
     upload_attachment,
@@ -16,7 +17,13 @@ from closeloop.tickets.service.queue import (
     open_work_by_assignee,
     pull_candidates,
 )
-from closeloop.tickets.service.read import get_ticket, list_tickets, settled, timeline
+from closeloop.tickets.service.read import (
+    count_tickets,
+    get_ticket,
+    list_tickets,
+    settled,
+    timeline,
+)
 from closeloop.tickets.service.sla import set_sla_summary, ticket_for_sla
 from closeloop.tickets.service.update import assign, transition, update_fields
 
@@ -24,7 +31,9 @@ __all__ = [
     "add_follower",
     "add_message",
     "assign",
+    "attach_file_to_message",
     "claim_unassigned",
+    "count_tickets",
     "get_attachment",
     "get_ticket",
     "link_tickets",

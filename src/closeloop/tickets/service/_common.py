@@ -24,9 +24,28 @@ from closeloop.tickets.errors import (
 from closeloop.tickets.models import Ticket
 
 ENTITY = "ticket"
+_HELD_KEY = "tickets.held"
+
+
+def hold(uow: UnitOfWork, *loaded: object) -> None:
+    """Keep rows this transaction loaded referenced until it ends. The session's identity map
+    holds rows weakly: a row nobody references is read again by the next ``session.get`` (the
+    reactions to a new ticket read its requester and the ticket itself)."""
+    held: list[object] | None = uow.session.info.get(_HELD_KEY)
+    if held is None:
+        held = []
+        uow.session.info[_HELD_KEY] = held
+        uow.after_commit(lambda: uow.session.info.pop(_HELD_KEY, None))
+    held.extend(loaded)
 
 
 def load_visible(uow: UnitOfWork, ticket_id: int, actor: Principal) -> Ticket:
+    if actor.sees_all_tickets:
+        # Every ticket is visible: the identity map answers when the session holds the ticket.
+        found = repository.get(uow.session, ticket_id)
+        if found is None:
+            raise TicketNotFound(ticket_id=ticket_id)
+        return found
     ticket = repository.get_visible(uow.session, ticket_id, actor)
     if ticket is None:
         raise TicketNotFound(ticket_id=ticket_id)

@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Iterable
 from typing import BinaryIO
 
-from closeloop.accounts.domain import Principal
+from closeloop.accounts.domain import SYSTEM, Principal
 from closeloop.audit.service import Change
 from closeloop.db.session import UnitOfWork
 from closeloop.kit.i18n import _
@@ -29,7 +29,7 @@ from closeloop.tickets.errors import (
     TicketClosed,
     TicketMerged,
 )
-from closeloop.tickets.models import Attachment, Ticket
+from closeloop.tickets.models import Attachment, Message, Ticket
 from closeloop.tickets.service._common import load_visible, record
 
 log = get_logger(__name__)
@@ -187,6 +187,85 @@ def upload_attachment(
             )
         ],
         is_public=actor.is_customer,
+    )
+    return attachment
+
+
+def attach_file_to_message(
+    uow: UnitOfWork,
+    *,
+    message_id: int,
+    filename: str | None,
+    content_type: str | None,
+    stream: Readable,
+    store: AttachmentStore,
+    max_bytes: int,
+    blocked_extensions: Iterable[str],
+    via: str,
+) -> Attachment:
+    """Store a file fetched after its message was taken (a channel's media, downloaded by a job
+    once the message had committed) and attach it to that customer message.
+
+    The system attaches it on the author's behalf: no permission check, and the ticket may have
+    closed meanwhile (the file is part of what the customer sent).
+    """
+    message = uow.session.get(Message, message_id)
+    if message is None:
+        raise AttachmentRejected(
+            filename=filename or DEFAULT_FILENAME, reason=_("the message is gone.")
+        )
+    ticket = repository.get(uow.session, message.ticket_id)
+    assert ticket is not None  # messages cascade with their ticket
+    name = sanitise_filename(filename)
+    ending = blocked_extension(name, blocked_extensions)
+    if ending is not None:
+        raise AttachmentExtensionBlocked(filename=name, ending=ending)
+    declared = normalise_media_type(content_type)
+    heads: list[bytes] = []
+
+    def inspect(head: bytes) -> None:
+        if not head:
+            raise AttachmentRejected(filename=name, reason=_("the file is empty."))
+        if is_disguised_executable(declared, head):
+            raise AttachmentRejected(filename=name, reason=_("it is a program, not an image."))
+        heads.append(head)
+
+    try:
+        stored = store.save(stream, max_bytes=max_bytes, inspect_head=inspect)
+    except SizeLimitExceeded as error:
+        raise AttachmentTooLarge(filename=name, limit=error.limit) from error
+    attachment = Attachment(
+        ticket_id=ticket.id,
+        message_id=message.id,
+        filename=name,
+        content_type=resolve_content_type(declared, heads[0]),
+        size=stored.size,
+        sha256=stored.sha256,
+        uploaded_by_agent_id=message.author_agent_id,
+        uploaded_by_customer_id=message.author_customer_id,
+        created_at=uow.clock.now(),
+    )
+    uow.session.add(attachment)
+    uow.session.flush()
+    record(
+        uow,
+        ticket,
+        action="attachment.uploaded",
+        actor=SYSTEM,
+        via=via,
+        changes=[
+            Change(
+                "attachment",
+                None,
+                {
+                    "id": attachment.id,
+                    "filename": name,
+                    "size": stored.size,
+                    "message_id": message.id,
+                },
+            )
+        ],
+        is_public=MessageKind(message.kind).is_public,
     )
     return attachment
 

@@ -16,6 +16,7 @@ from closeloop.tickets.schemas import TicketCreate
 from closeloop.tickets.service._common import (
     check_team_and_assignee,
     clean_custom_fields,
+    hold,
     load_visible,
     record,
 )
@@ -73,6 +74,7 @@ def open_ticket(uow: UnitOfWork, *, data: TicketCreate, actor: Principal, via: s
     )
     uow.session.add(ticket)
     uow.session.flush()
+    hold(uow, requester, ticket)
     repository.replace_tags(uow.session, ticket.id, tags, new=True)
     repository.index_document(
         uow.session, ticket.id, document_text(ticket.subject, ticket.description), new=True

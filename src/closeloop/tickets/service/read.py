@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from closeloop.accounts.domain import Principal
 from closeloop.audit import service as audit
 from closeloop.db.session import UnitOfWork
@@ -20,6 +22,14 @@ def list_tickets(uow: UnitOfWork, *, query: TicketQuery, actor: Principal) -> Pa
     tickets, more = repository.list_visible(uow.session, actor, query)
     next_cursor = encode_cursor(repository.cursor_of(tickets[-1], query.sort)) if more else None
     return Page(items=tickets, next_cursor=next_cursor)
+
+
+def count_tickets(
+    uow: UnitOfWork, *, queries: Sequence[TicketQuery], actor: Principal, cap: int
+) -> list[int]:
+    """How many tickets ``actor`` may see match each query, in one statement; a count above
+    ``cap`` stops there (show it as "cap+")."""
+    return repository.count_visible(uow.session, actor, queries, cap=cap)
 
 
 def timeline(uow: UnitOfWork, *, ticket_id: int, actor: Principal) -> list[audit.AuditRecord]:

@@ -1,4 +1,9 @@
-"""Public web form settings
+"""Public web form settings: none stored (a no-op revision)
+
+The web form needs no table: its limits are server settings (CLOSELOOP_WEBFORM_TICKETS_PER_*,
+CLOSELOOP_PORTAL_REPLIES_PER_TICKET), the team and type come from the form's address
+(``/forms/new?team=<id>&type=<type>``) and the per-type fields are the custom field
+definitions. The revision keeps its slot in the chain.
 
 Revision ID: 0016
 Revises: 0015

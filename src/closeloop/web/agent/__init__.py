@@ -1,0 +1,1 @@
+"""The agent workspace: ticket lists, the ticket page, new tickets."""
